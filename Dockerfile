@@ -1,0 +1,23 @@
+# One image for web, worker and beat (docker-compose.yml picks the command).
+FROM python:3.12-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+# procps: pgrep for the beat container's healthcheck.
+RUN apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*
+RUN useradd --create-home --uid 1000 vatcrm
+
+COPY requirements/ requirements/
+RUN pip install -r requirements/prod.txt
+
+COPY --chown=vatcrm:vatcrm . .
+# collectstatic needs settings but no database or secret of the real deployment.
+RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
+
+USER vatcrm
+EXPOSE 8000
+CMD ["compose/start-web"]

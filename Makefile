@@ -1,0 +1,41 @@
+# make run  — the whole application on embedded defaults at http://127.0.0.1:8000
+# make test — the whole test suite (set DATABASE_URL / REDIS_URL to run it on PostgreSQL and Redis)
+
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+# The first Python 3.12+ found: on PATH, else under pyenv.
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 $$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -rV); do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
+REGISTRY_MODE ?= sandbox
+
+.PHONY: run test lint check-python clean
+
+check-python:
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (python3.12 not found)"; exit 1; }
+
+$(BIN)/.installed: requirements/base.txt requirements/dev.txt requirements/prod.txt | check-python
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -r requirements/prod.txt
+	touch $@
+
+run: export DEBUG := 1
+run: export ACCOUNT_EMAIL_VERIFICATION := optional
+run: export REGISTRY_MODE := $(REGISTRY_MODE)
+run: $(BIN)/.installed
+	mkdir -p "$${DATA_DIR:-var}/broker/processed"
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py create_demo_account
+	@echo "vatcrm: http://127.0.0.1:8000  (registries: $(REGISTRY_MODE); Ctrl-C stops everything)"
+	exec $(BIN)/honcho -f Procfile.dev start
+
+test: $(BIN)/.installed
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache

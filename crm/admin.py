@@ -1,0 +1,150 @@
+"""The operators' console: staff see every workspace; evidence is read-only."""
+
+from django.contrib import admin
+
+from .models import (
+    Alert,
+    CheckResult,
+    Company,
+    Counterparty,
+    Invitation,
+    Membership,
+    VerificationCheck,
+    Workspace,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Workspace)
+class WorkspaceAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "monitor_new_counterparties", "created_at"]
+    list_filter = ["monitor_new_counterparties"]
+    search_fields = ["name", "slug", "memberships__user__email"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "workspace", "role", "created_at"]
+    list_filter = ["role"]
+    search_fields = ["user__email", "workspace__name"]
+    autocomplete_fields = ["user", "workspace"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    list_display = ["email", "workspace", "invited_by", "created_at", "accepted_at"]
+    list_filter = [("accepted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["email", "workspace__name"]
+    readonly_fields = ["token", "created_at", "accepted_at", "accepted_by"]
+    autocomplete_fields = ["workspace", "invited_by"]
+
+
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
+    list_display = ["name", "vat_number", "workspace", "is_default", "requester_rejected_at"]
+    list_filter = ["is_default"]
+    search_fields = ["name", "vat_number", "workspace__name"]
+    autocomplete_fields = ["workspace"]
+
+
+@admin.register(Counterparty)
+class CounterpartyAdmin(admin.ModelAdmin):
+    list_display = [
+        "vat_number",
+        "name",
+        "registered_name",
+        "status",
+        "monitoring",
+        "last_checked_at",
+        "next_check_due_at",
+        "workspace",
+    ]
+    list_filter = ["status", "monitoring", "country_code"]
+    search_fields = ["vat_number", "name", "registered_name", "workspace__name"]
+    list_select_related = ["workspace"]
+    autocomplete_fields = ["workspace", "created_by"]
+    readonly_fields = [
+        "registered_name",
+        "registered_address",
+        "status",
+        "status_changed_at",
+        "last_check",
+        "last_checked_at",
+        "created_at",
+        "updated_at",
+    ]
+    date_hierarchy = "created_at"
+
+
+class CheckResultInline(admin.StackedInline):
+    model = CheckResult
+    extra = 0
+    can_delete = False
+    readonly_fields = [field.name for field in CheckResult._meta.fields]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(VerificationCheck)
+class VerificationCheckAdmin(admin.ModelAdmin):
+    list_display = [
+        "counterparty",
+        "overall_status",
+        "confidence_score",
+        "consultation_number",
+        "trigger",
+        "started_at",
+        "workspace",
+    ]
+    list_filter = ["overall_status", "trigger", "started_at"]
+    search_fields = ["counterparty__vat_number", "counterparty__name", "consultation_number"]
+    list_select_related = ["counterparty", "workspace"]
+    readonly_fields = [field.name for field in VerificationCheck._meta.fields]
+    inlines = [CheckResultInline]
+    date_hierarchy = "started_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(CheckResult)
+class CheckResultAdmin(admin.ModelAdmin):
+    list_display = ["check_run", "service", "status", "error_code", "latency_ms", "created_at"]
+    list_filter = ["service", "status", "error_code"]
+    search_fields = ["check_run__counterparty__vat_number", "registered_name", "error_code"]
+    list_select_related = ["check_run__counterparty"]
+    readonly_fields = [field.name for field in CheckResult._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    list_display = ["counterparty", "kind", "severity", "created_at", "is_sent", "sent_at", "workspace"]
+    list_filter = ["severity", "kind", "is_sent", "created_at"]
+    search_fields = ["counterparty__vat_number", "counterparty__name", "before", "after"]
+    list_select_related = ["counterparty", "workspace"]
+    readonly_fields = [
+        "workspace",
+        "counterparty",
+        "kind",
+        "severity",
+        "before",
+        "after",
+        "previous_check",
+        "check_run",
+        "created_at",
+    ]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False

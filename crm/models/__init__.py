@@ -1,0 +1,23 @@
+"""The CRM's data: tenants and their people, the businesses they check, the checks, the alerts."""
+
+from .alerts import Alert, AlertKind, Severity
+from .checks import CheckResult, CheckStatus, CheckTrigger, VerificationCheck
+from .counterparties import Company, Counterparty, MonitoringFrequency
+from .workspaces import Invitation, Membership, Role, Workspace
+
+__all__ = [
+    "Alert",
+    "AlertKind",
+    "CheckResult",
+    "CheckStatus",
+    "CheckTrigger",
+    "Company",
+    "Counterparty",
+    "Invitation",
+    "Membership",
+    "MonitoringFrequency",
+    "Role",
+    "Severity",
+    "VerificationCheck",
+    "Workspace",
+]

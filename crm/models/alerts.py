@@ -1,0 +1,55 @@
+"""Alerts: a change that monitoring found between two checks of a counterparty."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from .checks import VerificationCheck
+from .counterparties import Counterparty
+from .workspaces import Workspace
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Critical"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "critical": 2}[self.value]
+
+
+class AlertKind(models.TextChoices):
+    VALIDITY_LOST = "validity_lost", "VAT registration no longer valid"
+    VALIDITY_REGAINED = "validity_regained", "VAT registration valid again"
+    NAME_CHANGED = "name_changed", "Registered name changed"
+    ADDRESS_CHANGED = "address_changed", "Registered address changed"
+    UNVERIFIABLE = "unverifiable", "Registry unreachable for too long"
+
+
+class Alert(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="alerts")
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    before = models.TextField(blank=True)
+    after = models.TextField(blank=True)
+    previous_check = models.ForeignKey(
+        VerificationCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    check_run = models.ForeignKey(VerificationCheck, on_delete=models.CASCADE, related_name="alerts")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    is_sent = models.BooleanField(default=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One check can raise each kind of alert once: a replayed re-check cannot double it.
+            models.UniqueConstraint(fields=["check_run", "kind"], name="alert_one_kind_per_check")
+        ]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="alert_workspace_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.get_severity_display()}: {self.get_kind_display()} — {self.counterparty}"

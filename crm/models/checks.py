@@ -1,0 +1,80 @@
+"""Verification checks and their per-service results: the evidence a tax authority may ask for."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .counterparties import CheckStatus, Counterparty
+from .workspaces import Workspace
+
+
+class CheckTrigger(models.TextChoices):
+    USER = "user", "A user"
+    MONITORING = "monitoring", "Monitoring"
+    IMPORT = "import", "An import"
+    RETRY = "retry", "A retry after an outage"
+    SHELL = "shell", "An operator's command"
+
+
+class VerificationCheck(models.Model):
+    """One verification session of one counterparty: the overall verdict and who asked for it."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="checks")
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="checks")
+    trigger = models.CharField(max_length=12, choices=CheckTrigger.choices, default=CheckTrigger.USER)
+    triggered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    overall_status = models.CharField(max_length=12, choices=CheckStatus.choices)
+    confidence_score = models.PositiveSmallIntegerField(default=0)
+    consultation_number = models.CharField(
+        max_length=64, blank=True, help_text="VIES requestIdentifier: the legal proof of the consultation."
+    )
+    requester_vat_number = models.CharField(max_length=20, blank=True)
+    # Set by tasks so that the same message delivered twice stores one check, not two.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        indexes = [
+            models.Index(fields=["counterparty", "-started_at"], name="check_history"),
+            models.Index(fields=["workspace", "-started_at"], name="check_workspace_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Check of {self.counterparty.vat_number} at {self.started_at:%Y-%m-%d %H:%M}: {self.overall_status}"
+
+    @property
+    def is_definitive(self) -> bool:
+        return self.overall_status in CheckStatus.definitive()
+
+
+class CheckResult(models.Model):
+    """What one service (format rules, VIES, ...) answered within a check, with the raw response kept."""
+
+    check_run = models.ForeignKey(VerificationCheck, on_delete=models.CASCADE, related_name="results")
+    service = models.CharField(max_length=20)
+    status = models.CharField(max_length=12, choices=CheckStatus.choices)
+    # Null name or address: the registry did not disclose it ('---'), which is not a name.
+    registered_name = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001 (None = not disclosed)
+    registered_address = models.TextField(null=True, blank=True)  # noqa: DJ001
+    match_codes = models.JSONField(default=dict, blank=True)
+    error_code = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    consultation_number = models.CharField(max_length=64, blank=True)
+    raw_request = models.TextField(blank=True)
+    raw_response = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [models.UniqueConstraint(fields=["check_run", "service"], name="check_result_one_per_service")]
+
+    def __str__(self) -> str:
+        return f"{self.service}: {self.status}"

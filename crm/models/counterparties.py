@@ -1,0 +1,138 @@
+"""The requester's own companies and the counterparties it checks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .workspaces import Workspace
+
+
+class CheckStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    INVALID = "invalid", "Invalid"
+    UNVERIFIED = "unverified", "Unverified"
+    ERROR = "error", "Error"
+
+    @classmethod
+    def definitive(cls) -> tuple[str, str]:
+        """Statuses that say something about the number; the others say something about the registry."""
+        return (cls.VALID, cls.INVALID)
+
+
+class MonitoringFrequency(models.TextChoices):
+    OFF = "off", "Off"
+    DAILY = "daily", "Daily"
+    WEEKLY = "weekly", "Weekly"
+
+    @property
+    def interval(self) -> timedelta | None:
+        return {"daily": timedelta(days=1), "weekly": timedelta(weeks=1)}.get(self.value)
+
+
+class Company(models.Model):
+    """The workspace's own legal entity, sent to VIES as the requester to obtain a consultation number."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="companies")
+    name = models.CharField(max_length=200)
+    vat_number = models.CharField(max_length=20, help_text="Normalised: country code and number.")
+    address = models.TextField(blank=True)
+    is_default = models.BooleanField(default=True)
+    requester_rejected_at = models.DateTimeField(
+        null=True, blank=True, help_text="VIES refused this VAT number as requester (INVALID_REQUESTER_INFO)."
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "companies"
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "vat_number"], name="company_unique_vat_per_workspace")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.vat_number})"
+
+
+class CounterpartyQuerySet(models.QuerySet["Counterparty"]):
+    def for_workspace(self, workspace: Workspace) -> CounterpartyQuerySet:
+        return self.filter(workspace=workspace)
+
+    def monitored(self) -> CounterpartyQuerySet:
+        return self.exclude(monitoring=MonitoringFrequency.OFF)
+
+    def due(self, now: datetime | None = None) -> CounterpartyQuerySet:
+        """Monitored counterparties whose next check time has come (backed by a partial index)."""
+        return self.monitored().filter(next_check_due_at__lte=now or timezone.now())
+
+
+class Counterparty(models.Model):
+    """A business the workspace trades with, identified by its normalised VAT number."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="counterparties")
+    vat_number = models.CharField(max_length=20, help_text="Normalised: VIES country code and number.")
+    country_code = models.CharField(max_length=2)
+    name = models.CharField(max_length=200, blank=True, help_text="As entered by the user.")
+    address = models.TextField(blank=True, help_text="As entered by the user.")
+    # What the registry last said. Null means "not disclosed" (VIES returns '---'), never an empty name.
+    registered_name = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001 (None = not disclosed)
+    registered_address = models.TextField(null=True, blank=True)  # noqa: DJ001
+    # The last definitive status (valid/invalid): an outage does not overwrite what we knew.
+    status = models.CharField(max_length=12, choices=CheckStatus.choices, null=True, blank=True)  # noqa: DJ001 (None = never checked)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    last_check = models.ForeignKey(
+        "crm.VerificationCheck", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    monitoring = models.CharField(max_length=8, choices=MonitoringFrequency.choices, default=MonitoringFrequency.OFF)
+    next_check_due_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CounterpartyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "counterparties"
+        ordering = ["name", "vat_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "vat_number"], name="counterparty_unique_vat_per_workspace")
+        ]
+        indexes = [
+            # The CRM list: one workspace, sorted by name or by recent activity, filtered by status.
+            models.Index(fields=["workspace", "name"], name="counterparty_list_by_name"),
+            models.Index(fields=["workspace", "-last_checked_at"], name="counterparty_list_by_check"),
+            models.Index(fields=["workspace", "status"], name="counterparty_list_by_status"),
+            # "Due for monitoring": only the monitored rows are in the index, ordered by due time.
+            models.Index(
+                fields=["next_check_due_at", "id"],
+                condition=~models.Q(monitoring="off"),
+                name="counterparty_due_monitoring",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.vat_number})"
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.registered_name or self.vat_number
+
+    @property
+    def is_monitored(self) -> bool:
+        return self.monitoring != MonitoringFrequency.OFF
+
+    def latest_check(self):
+        return self.checks.order_by("-started_at", "-id").first()
+
+    def latest_definitive_check(self):
+        return self.checks.filter(overall_status__in=CheckStatus.definitive()).order_by("-started_at", "-id").first()
+
+    def schedule_next_check(self, *, after: datetime | None = None) -> None:
+        """Set the next due time from the frequency; monitoring off means never due."""
+        interval = MonitoringFrequency(self.monitoring).interval
+        self.next_check_due_at = (after or timezone.now()) + interval if interval else None

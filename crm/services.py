@@ -1,0 +1,83 @@
+"""Writes that span several CRM models. Keyword-only arguments, one transaction each."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from .models import Invitation, Membership, Role, Workspace
+
+logger = logging.getLogger(__name__)
+
+
+@transaction.atomic
+def workspace_create_for_user(*, user, name: str | None = None) -> Workspace:
+    """Create a workspace owned by `user`; its name defaults to the part of the email before the @."""
+    label = name or f"{(user.email or user.get_username()).split('@')[0]}'s workspace"
+    workspace = Workspace(name=label[:120], slug=Workspace.unique_slug_for(label))
+    workspace.full_clean()
+    workspace.save()
+    Membership.objects.create(workspace=workspace, user=user, role=Role.OWNER)
+    return workspace
+
+
+def invitation_create(*, workspace: Workspace, email: str, invited_by) -> Invitation:
+    """Invite a colleague by email; sending waits for the commit so no mail names a rolled-back row."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        invitation = Invitation.objects.filter(workspace=workspace, email=email, accepted_at=None).first()
+        if invitation is None:
+            invitation = Invitation(workspace=workspace, email=email, invited_by=invited_by)
+            invitation.full_clean()
+            invitation.save()
+        else:
+            invitation.created_at = timezone.now()
+            invitation.save(update_fields=["created_at"])
+        transaction.on_commit(lambda: _send_invitation_email(invitation))
+    return invitation
+
+
+def _send_invitation_email(invitation: Invitation) -> None:
+    link = settings.PUBLIC_BASE_URL + reverse("crm:invitation_accept", args=[invitation.token])
+    context = {"invitation": invitation, "link": link}
+    send_mail(
+        subject=f"[vatcrm] You are invited to {invitation.workspace.name}",
+        message=render_to_string("emails/invitation.txt", context),
+        from_email=None,
+        recipient_list=[invitation.email],
+        html_message=render_to_string("emails/invitation.html", context),
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user) -> Membership:
+    """Join the invitation's workspace as a member (an existing membership is kept as it is)."""
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    try:
+        with transaction.atomic():
+            membership, _ = Membership.objects.get_or_create(
+                workspace=invitation.workspace, user=user, defaults={"role": Role.MEMBER}
+            )
+    except IntegrityError:  # the same user accepting twice at once
+        membership = Membership.objects.get(workspace=invitation.workspace, user=user)
+    if invitation.accepted_at is None:
+        invitation.accepted_at = timezone.now()
+        invitation.accepted_by = user
+        invitation.save(update_fields=["accepted_at", "accepted_by"])
+    return membership
+
+
+def invitation_accept_pending_for(*, user, token: str | None) -> Membership | None:
+    """After signup through an invitation link, join that workspace."""
+    if not token:
+        return None
+    invitation = Invitation.objects.filter(token=token, accepted_at=None).first()
+    if invitation is None or not invitation.is_pending:
+        return None
+    return invitation_accept(invitation=invitation, user=user)

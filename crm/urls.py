@@ -1,0 +1,13 @@
+from django.urls import path
+
+from .views import counterparties, workspaces
+
+app_name = "crm"
+
+urlpatterns = [
+    path("crm/", counterparties.CounterpartyListView.as_view(), name="counterparty_list"),
+    path("crm/counterparty/<int:pk>/", counterparties.CounterpartyDetailView.as_view(), name="counterparty_detail"),
+    path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
+    path("workspace/<int:pk>/switch/", workspaces.workspace_switch, name="workspace_switch"),
+    path("invitations/<str:token>/", workspaces.invitation_accept_view, name="invitation_accept"),
+]

@@ -1,0 +1,121 @@
+"""Accounts: email login through allauth, a workspace per new user, invitations, the admin behind allauth."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from crm.models import Invitation, Membership, Role, Workspace
+from tests.factories import PASSWORD, CounterpartyFactory, UserFactory
+
+PASSPHRASE = "a long unusual passphrase"
+SIGNUP = {"email": "new.person@example.com", "password1": PASSPHRASE, "password2": PASSPHRASE}
+
+
+def test_signup_gives_the_user_a_workspace_of_their_own(client, db, settings):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "optional"
+    response = client.post(reverse("account_signup"), SIGNUP)
+    assert response.status_code == 302
+    membership = Membership.objects.get(user__email="new.person@example.com")
+    assert membership.role == Role.OWNER
+    assert client.get(reverse("crm:counterparty_list")).context["current_workspace"] == membership.workspace
+
+
+def test_email_verification_is_mandatory_by_default(client, db):
+    response = client.post(reverse("account_signup"), SIGNUP)
+    assert response.status_code == 302
+    assert "confirm-email" in response["Location"] or "verification" in response["Location"]
+    assert len(mail.outbox) == 1  # the confirmation email
+    # Not signed in until the address is confirmed.
+    assert client.get(reverse("crm:counterparty_list")).status_code == 302
+
+
+def test_login_with_email_and_logout(client, db):
+    user = UserFactory()
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("crm:counterparty_list")).status_code == 200
+    client.post(reverse("account_logout"))
+    assert client.get(reverse("crm:counterparty_list")).status_code == 302
+
+
+def test_failed_logins_are_rate_limited(client, db):
+    user = UserFactory()
+    for _ in range(6):
+        response = client.post(reverse("account_login"), {"login": user.email, "password": "wrong"})
+    assert b"Too many failed login attempts" in response.content
+    # Even the right password is refused while the limit holds.
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 200 and b"Too many failed login attempts" in response.content
+
+
+def test_admin_login_goes_through_allauth(client, db):
+    response = client.get(reverse("admin:index"), follow=True)
+    assert response.redirect_chain[-1][0].startswith(reverse("account_login"))
+    assert b'name="login"' in response.content
+
+
+def test_signed_in_non_staff_cannot_use_the_admin(owner):
+    assert owner.client.get(reverse("admin:login")).status_code == 403
+
+
+def test_owner_invites_a_colleague_who_signs_up_and_sees_the_same_crm(
+    owner, client, settings, django_capture_on_commit_callbacks
+):
+    settings.ACCOUNT_EMAIL_VERIFICATION = "optional"
+    CounterpartyFactory(workspace=owner.workspace, name="Shared Supplier Oy")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.client.post(
+            reverse("crm:workspace_settings"), {"invite": "1", "email": "colleague@example.com"}
+        )
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    link = re.search(r"https?://\S+/invitations/\S+/", mail.outbox[0].body).group(0)
+    path = link.split("//", 1)[1].split("/", 1)[1]
+
+    assert client.get("/" + path).status_code == 200  # welcome page remembers the invitation
+    client.post(reverse("account_signup"), {**SIGNUP, "email": "colleague@example.com"})
+
+    membership = Membership.objects.get(user__email="colleague@example.com")
+    assert membership.workspace == owner.workspace and membership.role == Role.MEMBER
+    assert not Workspace.objects.filter(memberships__user=membership.user).exclude(pk=owner.workspace.pk).exists()
+    assert b"Shared Supplier Oy" in client.get(reverse("crm:counterparty_list")).content
+    assert Invitation.objects.get().accepted_by == membership.user
+
+
+def test_existing_user_accepts_an_invitation(owner, outsider):
+    invitation = Invitation.objects.create(workspace=owner.workspace, email=outsider.user.email)
+    url = reverse("crm:invitation_accept", args=[invitation.token])
+    assert outsider.client.get(url).status_code == 200
+    response = outsider.client.post(url)
+    assert response.status_code == 302
+    assert Membership.objects.filter(workspace=owner.workspace, user=outsider.user, role=Role.MEMBER).exists()
+    # The session now shows the joined workspace.
+    assert outsider.client.get(reverse("crm:counterparty_list")).context["current_workspace"] == owner.workspace
+    assert outsider.client.get(url).status_code == 410  # used up
+
+
+def test_members_cannot_invite_or_change_settings(teammate):
+    response = teammate.client.post(reverse("crm:workspace_settings"), {"invite": "1", "email": "x@example.com"})
+    assert response.status_code == 404
+    assert not Invitation.objects.exists()
+
+
+def test_owner_turns_on_monitoring_of_new_counterparties(owner):
+    owner.client.post(
+        reverse("crm:workspace_settings"), {"save": "1", "name": "Acme", "monitor_new_counterparties": "on"}
+    )
+    owner.workspace.refresh_from_db()
+    assert owner.workspace.monitor_new_counterparties is True
+
+
+def test_unknown_invitation_token_is_404(client, db):
+    assert client.get(reverse("crm:invitation_accept", args=["nope"])).status_code == 404
+
+
+@pytest.mark.parametrize("count", [2])
+def test_user_with_several_workspaces_switches(owner, outsider, count):
+    Membership.objects.create(workspace=outsider.workspace, user=owner.user, role=Role.MEMBER)
+    owner.client.post(reverse("crm:workspace_switch", args=[outsider.workspace.pk]))
+    assert owner.client.get(reverse("crm:counterparty_list")).context["current_workspace"] == outsider.workspace

@@ -1,0 +1,64 @@
+import pytest
+from django.urls import reverse
+
+from crm.models import CheckStatus
+from tests.factories import AlertFactory, CheckResultFactory, CounterpartyFactory, VerificationCheckFactory
+
+
+def test_anonymous_user_is_sent_to_login(client, db):
+    response = client.get(reverse("crm:counterparty_list"))
+    assert response.status_code == 302
+    assert reverse("account_login") in response["Location"]
+
+
+def test_list_shows_the_workspace_counterparties_with_status_and_last_check(owner, teammate):
+    counterparty = CounterpartyFactory(workspace=owner.workspace, name="Bolt Logistics B.V.")
+    check = VerificationCheckFactory(counterparty=counterparty, overall_status=CheckStatus.VALID)
+    counterparty.status, counterparty.last_check, counterparty.last_checked_at = "valid", check, check.started_at
+    counterparty.save()
+
+    for actor in (owner, teammate):  # a teammate sees the same CRM
+        response = actor.client.get(reverse("crm:counterparty_list"))
+        assert response.status_code == 200
+        assert b"Bolt Logistics B.V." in response.content
+        assert b"badge valid" in response.content
+
+
+def test_list_search_and_filters(owner):
+    CounterpartyFactory(workspace=owner.workspace, name="Alpha GmbH", vat_number="DE111111111", status="valid")
+    CounterpartyFactory(workspace=owner.workspace, name="Beta SA", vat_number="FR22222222222", status="invalid")
+    url = reverse("crm:counterparty_list")
+    assert b"Beta SA" not in owner.client.get(url, {"q": "alpha"}).content
+    assert b"Alpha GmbH" in owner.client.get(url, {"q": "de 111"}).content
+    response = owner.client.get(url, {"status": "invalid"})
+    assert b"Beta SA" in response.content and b"Alpha GmbH" not in response.content
+
+
+def test_list_paginates(owner):
+    CounterpartyFactory.create_batch(55, workspace=owner.workspace)
+    response = owner.client.get(reverse("crm:counterparty_list"))
+    assert len(response.context["counterparties"]) == 50
+    assert b"Page 1 of 2" in response.content
+
+
+def test_detail_shows_checks_evidence_and_changes(owner):
+    result = CheckResultFactory(
+        check_run__counterparty__workspace=owner.workspace,
+        registered_name=None,
+        raw_response="<ns2:checkVatResponse>evidence</ns2:checkVatResponse>",
+    )
+    counterparty = result.check_run.counterparty
+    counterparty.last_checked_at = result.check_run.started_at
+    counterparty.save()
+    AlertFactory(check_run=result.check_run)
+    response = owner.client.get(reverse("crm:counterparty_detail", args=[counterparty.pk]))
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "&lt;ns2:checkVatResponse&gt;evidence" in content  # raw evidence, escaped
+    assert "not disclosed by the registry" in content
+    assert "VAT registration no longer valid" in content
+
+
+@pytest.mark.parametrize("pk", [0, 999999])
+def test_missing_counterparty_is_404(owner, pk):
+    assert owner.client.get(reverse("crm:counterparty_detail", args=[pk])).status_code == 404

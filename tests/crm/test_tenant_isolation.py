@@ -1,0 +1,100 @@
+"""Every URL that takes an object id answers 404 to a user of another workspace.
+
+The test walks the URL configuration itself: a new URL with an id that is not listed in
+OBJECT_URLS below makes `test_every_url_with_an_id_is_covered` fail, so no view can slip past.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.factories import (
+    AlertFactory,
+    CheckResultFactory,
+    CounterpartyFactory,
+)
+
+# Object URLs whose ids belong to a workspace: url name -> (the method the view serves, a function that
+# builds the owner's object and returns the URL kwargs).
+OBJECT_URLS: dict[str, tuple[str, Callable]] = {
+    "crm:counterparty_detail": ("get", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk}),
+    "crm:workspace_switch": ("post", lambda ws: {"pk": ws.pk}),
+}
+MISSING_ID = 2**31 - 1
+
+# URLs with a path argument that is deliberately not a workspace object id, and why.
+NOT_WORKSPACE_OBJECTS = {
+    "crm:invitation_accept": "the secret token is the key: whoever holds the link may accept it",
+}
+
+# Third-party URLs with their own access rules (staff-only admin, allauth's keys).
+THIRD_PARTY_NAMESPACES = {"admin"}
+THIRD_PARTY_PREFIXES = ("account_",)
+
+
+def _walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry, inner)
+        elif entry.name:
+            yield f"{namespace}{entry.name}", entry
+
+
+def urls_with_arguments() -> list[str]:
+    names = []
+    for name, pattern in _walk(get_resolver()):
+        if not pattern.pattern.converters and not pattern.pattern.regex.groups:
+            continue
+        if name.split(":")[0] in THIRD_PARTY_NAMESPACES or name.startswith(THIRD_PARTY_PREFIXES):
+            continue
+        names.append(name)
+    return sorted(set(names))
+
+
+def test_every_url_with_an_id_is_covered():
+    uncovered = [
+        name for name in urls_with_arguments() if name not in OBJECT_URLS and name not in NOT_WORKSPACE_OBJECTS
+    ]
+    assert not uncovered, f"add these URLs to OBJECT_URLS in {__name__}: {uncovered}"
+
+
+@pytest.mark.parametrize("url_name", sorted(OBJECT_URLS))
+def test_outsider_gets_404_for_every_object_url(url_name, owner, outsider):
+    method, build = OBJECT_URLS[url_name]
+    url = reverse(url_name, kwargs=build(owner.workspace))
+    response = getattr(outsider.client, method)(url)
+    assert response.status_code == 404, f"{method.upper()} {url} answered {response.status_code}"
+
+
+@pytest.mark.parametrize("url_name", sorted(OBJECT_URLS))
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_any_method_tells_an_outsider_nothing(url_name, method, owner, outsider):
+    """Whatever the method, the answer for another workspace's id is the answer for an id that does not exist."""
+    kwargs = OBJECT_URLS[url_name][1](owner.workspace)
+    theirs = getattr(outsider.client, method)(reverse(url_name, kwargs=kwargs))
+    missing = getattr(outsider.client, method)(reverse(url_name, kwargs=dict.fromkeys(kwargs, MISSING_ID)))
+    assert theirs.status_code == missing.status_code
+    assert theirs.status_code in {404, 405}
+
+
+@pytest.mark.parametrize("url_name", sorted(OBJECT_URLS))
+def test_owner_reaches_every_object_url(url_name, owner):
+    """The same URLs work for the owner, so the 404 above is isolation and not a broken view."""
+    method, build = OBJECT_URLS[url_name]
+    url = reverse(url_name, kwargs=build(owner.workspace))
+    response = getattr(owner.client, method)(url)
+    assert response.status_code in {200, 302}, f"{method.upper()} {url} answered {response.status_code}"
+
+
+def test_outsider_list_shows_nothing_of_the_owner(owner, outsider):
+    mine = CounterpartyFactory(workspace=owner.workspace, name="Secret Supplier GmbH")
+    CheckResultFactory(check_run__counterparty=mine)
+    AlertFactory(check_run__counterparty=mine)
+    response = outsider.client.get(reverse("crm:counterparty_list"), {"q": "Secret"})
+    assert response.status_code == 200
+    assert b"Secret Supplier" not in response.content
+    assert mine.vat_number.encode() not in outsider.client.get(reverse("crm:counterparty_list")).content

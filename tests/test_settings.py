@@ -1,0 +1,63 @@
+"""Settings come from the environment, and production values pass Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "vatcrm.settings",
+    "SECRET_KEY": "a-production-secret-key-of-sufficient-length-and-entropy-4f8c1e9d7b2a6035",
+    "DEBUG": "0",
+    "ALLOWED_HOSTS": "vatcrm.example.com",
+    "PUBLIC_BASE_URL": "https://vatcrm.example.com",
+    "DATABASE_URL": "postgres://vatcrm@db.invalid:5432/vatcrm",
+    "REDIS_URL": "redis://redis.invalid:6379/0",
+    "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+    "ANYMAIL_POSTMARK_SERVER_TOKEN": "token",
+}
+
+
+# Variables the test run itself sets; a production process would not have them.
+INHERITED_FROM_TESTS = {"DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECURE_SSL_REDIRECT", "REGISTRY_MODE"}
+
+
+def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {key: value for key, value in os.environ.items() if key not in INHERITED_FROM_TESTS}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True
+    )
+
+
+def test_production_settings_pass_check_deploy():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_missing_secret_key_refuses_to_start_in_production():
+    result = _manage("check", env={**PRODUCTION_ENV, "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_settings_use_postgres_redis_and_anymail():
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL, s.CACHES['default']['BACKEND'],"
+        " s.EMAIL_BACKEND, s.ANYMAIL, s.ACCOUNT_EMAIL_VERIFICATION, s.CELERY_BEAT_SCHEDULER)"
+    )
+    result = _manage("shell", "-c", code, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "postgresql" in out and "redis://redis.invalid:6379/0" in out and "RedisCache" in out
+    assert "anymail.backends.postmark" in out and "'POSTMARK_SERVER_TOKEN': 'token'" in out
+    assert "mandatory" in out and "DatabaseScheduler" in out
+
+
+def test_embedded_defaults_need_no_server():
+    code = "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE'], s.CELERY_BROKER_URL)"
+    result = _manage("shell", "-c", code, env={"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "vatcrm.settings"})
+    assert result.returncode == 0, result.stderr
+    assert "sqlite3 filesystem://" in result.stdout
