@@ -1,3 +1,5 @@
+"""The verification app: VAT number formats, registry clients and verdicts. It owns no models."""
+
 from django.apps import AppConfig
 
 

@@ -1,0 +1,354 @@
+"""The VIES SOAP client: ``checkVat`` and ``checkVatApprox`` on zeep, with evidence and fault mapping.
+
+Why it looks like this:
+
+- The WSDL is parsed once per process (per WSDL URL, service URL and timeouts) and shared by every
+  thread: fetching and parsing it on each call would double the load on VIES and our latency.
+- Every HTTP call has a connect and a read timeout; zeep's ``operation_timeout`` is off by default.
+- Each call records the exact bytes sent and received (the raw SOAP envelopes, fault bodies, HTML error
+  pages) as evidence: the consultation number and the response are what a tax auditor asks for.
+- Failures are classified by :mod:`verification.vies_faults`: an outage is ``unverified``, never
+  ``invalid``. A response whose ``valid`` flag we cannot read is treated as an outage, too.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from lxml import etree
+from requests.adapters import HTTPAdapter
+from zeep import Client, Settings, Transport
+
+from verification.vat import NormalisedVat
+from verification.verdicts import ServiceResult, Status
+from verification.vies_faults import INVALID_REQUESTER_INFO, MALFORMED, Failure, classify_exception
+
+__all__ = [
+    "OFFICIAL_WSDL_URL",
+    "SERVICE",
+    "ViesClient",
+    "ViesConfig",
+    "clear_client_cache",
+    "get_client",
+]
+
+logger = logging.getLogger(__name__)
+
+SERVICE = "vies"
+OFFICIAL_WSDL_URL = "https://ec.europa.eu/taxation_customs/vies/checkVatService.wsdl"
+_BINDING = "{urn:ec.europa.eu:taxud:vies:services:checkVat}checkVatBinding"
+_TYPES_NS = "urn:ec.europa.eu:taxud:vies:services:checkVat:types"
+_EVIDENCE_LIMIT = 64 * 1024  # an HTML error page can be large; a real answer is under 2 KiB
+_WSDL_RETRY_AFTER = 10.0  # seconds during which a failed WSDL load is not retried
+_MATCH_FIELDS = {
+    "traderNameMatch": "name",
+    "traderCompanyTypeMatch": "company_type",
+    "traderStreetMatch": "street",
+    "traderPostcodeMatch": "postcode",
+    "traderCityMatch": "city",
+}
+
+
+@dataclass(frozen=True)
+class ViesConfig:
+    """Where VIES is and how long we wait for it. Hashable: it is the key of the client cache."""
+
+    wsdl_url: str = OFFICIAL_WSDL_URL
+    service_url: str = ""  # "" = the address in the WSDL
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    pool_size: int = 20  # HTTP connections kept per host, shared by the threads of one process
+
+    @classmethod
+    def from_settings(cls) -> ViesConfig:
+        """Read VIES_* settings, tolerating their absence (defaults are the official service)."""
+        from django.conf import settings
+
+        return cls(
+            wsdl_url=getattr(settings, "VIES_WSDL_URL", "") or OFFICIAL_WSDL_URL,
+            service_url=getattr(settings, "VIES_SERVICE_URL", "") or "",
+            connect_timeout=float(getattr(settings, "VIES_CONNECT_TIMEOUT", 5.0)),
+            read_timeout=float(getattr(settings, "VIES_READ_TIMEOUT", 20.0)),
+        )
+
+
+@dataclass
+class _Exchange:
+    """The bytes of one SOAP exchange, filled in by the transport while zeep runs the call."""
+
+    request: bytes = b""
+    status: int | None = None
+    response: bytes = b""
+
+
+# The zeep client is shared between threads, so the current call's exchange travels in a ContextVar.
+_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("vies_exchange", default=None)
+
+
+class _EvidenceTransport(Transport):
+    """A zeep Transport that copies the raw request and response of each POST into the exchange."""
+
+    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
+        exchange = _EXCHANGE.get()
+        if exchange is not None:
+            exchange.request = message if isinstance(message, bytes) else message.encode("utf-8")
+        response = super().post(address, message, headers)
+        if exchange is not None:
+            exchange.status = response.status_code
+            exchange.response = response.content
+        return response
+
+
+_lock = threading.Lock()
+_services: dict[ViesConfig, Any] = {}
+_failures: dict[ViesConfig, tuple[float, BaseException]] = {}
+
+
+def _service_for(config: ViesConfig) -> Any:
+    """Return the zeep service proxy for ``config``, loading the WSDL at most once per process.
+
+    The lock is held while the WSDL loads so concurrent first calls wait for one fetch instead of each
+    making their own; a failed load is remembered for a few seconds so a dead endpoint is not hammered.
+    """
+    service = _services.get(config)
+    if service is not None:
+        return service
+    with _lock:
+        service = _services.get(config)
+        if service is not None:
+            return service
+        failed = _failures.get(config)
+        if failed and time.monotonic() - failed[0] < _WSDL_RETRY_AFTER:
+            raise failed[1]
+        try:
+            service = _build_service(config)
+        except Exception as exc:
+            _failures[config] = (time.monotonic(), exc)
+            raise
+        _failures.pop(config, None)
+        _services[config] = service
+        return service
+
+
+def _build_service(config: ViesConfig) -> Any:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=config.pool_size)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    timeouts = (config.connect_timeout, config.read_timeout)
+    transport = _EvidenceTransport(session=session, timeout=timeouts, operation_timeout=timeouts)
+    client = Client(config.wsdl_url, transport=transport, settings=Settings(strict=True, forbid_dtd=True))
+    if config.service_url:
+        return client.create_service(_BINDING, config.service_url)
+    return client.service
+
+
+def clear_client_cache() -> None:
+    """Forget loaded WSDLs (tests; a settings change in a long-running process)."""
+    with _lock:
+        _services.clear()
+        _failures.clear()
+
+
+def get_client() -> ViesClient:
+    """A client configured from Django settings; cheap, the parsed WSDL is shared."""
+    return ViesClient(ViesConfig.from_settings())
+
+
+@dataclass
+class ViesClient:
+    """Calls VIES and turns each answer, fault or failure into a :class:`ServiceResult`."""
+
+    config: ViesConfig = field(default_factory=ViesConfig)
+
+    def check_vat(self, country_code: str, number: str) -> ServiceResult:
+        """``checkVat``: valid or not, with name and address where the member state discloses them."""
+        return self._call("checkVat", {"countryCode": country_code, "vatNumber": number}, country_code)
+
+    def check_vat_approx(
+        self,
+        country_code: str,
+        number: str,
+        *,
+        requester: NormalisedVat | None = None,
+        trader_name: str | None = None,
+        trader_street: str | None = None,
+        trader_postcode: str | None = None,
+        trader_city: str | None = None,
+    ) -> ServiceResult:
+        """``checkVatApprox``: as checkVat, plus match codes for the trader fields given and, when a
+        requester is given, a consultation number (``requestIdentifier``), the legal proof of the check.
+
+        If VIES rejects the requester (``INVALID_REQUESTER_INFO``) the number is checked again with
+        ``checkVat`` and the result says ``requester_rejected``: the workspace's company VAT is wrong.
+        """
+        params: dict[str, str] = {"countryCode": country_code, "vatNumber": number}
+        optional = {
+            "traderName": trader_name,
+            "traderStreet": trader_street,
+            "traderPostcode": trader_postcode,
+            "traderCity": trader_city,
+        }
+        params.update({key: value.strip() for key, value in optional.items() if value and value.strip()})
+        if requester is not None:
+            params["requesterCountryCode"] = requester.country_code
+            params["requesterVatNumber"] = requester.number
+        result = self._call("checkVatApprox", params, country_code)
+        if result.error_code != INVALID_REQUESTER_INFO or requester is None:
+            return result
+        fallback = self.check_vat(country_code, number)
+        fallback.requester_rejected = True
+        notice = (
+            f"VIES rejected the requester VAT number {requester.vat_number} (INVALID_REQUESTER_INFO): "
+            "correct your company's VAT number. This check was made without a requester, so it has no "
+            "consultation number."
+        )
+        fallback.warnings.insert(0, notice)
+        fallback.message = f"{notice} {fallback.message}".strip()
+        return fallback
+
+    def _call(self, operation: str, params: dict[str, str], country_code: str) -> ServiceResult:
+        try:
+            service = _service_for(self.config)
+        except Exception as exc:
+            failure = classify_exception(exc)
+            if failure is None:
+                raise
+            logger.warning("VIES WSDL %s could not be loaded: %s", self.config.wsdl_url, exc)
+            return ServiceResult(
+                service=SERVICE,
+                status=Status.UNVERIFIED,
+                error_code="WSDL_UNAVAILABLE",
+                message=f"The VIES service description could not be loaded ({failure.code}); "
+                "the check will be retried.",
+            )
+        exchange = _Exchange()
+        token = _EXCHANGE.set(exchange)
+        started = time.monotonic()
+        try:
+            reply = getattr(service, operation)(**params)
+        except Exception as exc:
+            failure = classify_exception(exc, exchange.status)
+            if failure is None:
+                raise
+            logger.info("VIES %s for %s failed: %s (%s)", operation, country_code, failure.code, exc)
+            return _failed(failure, exchange, _elapsed_ms(started))
+        finally:
+            _EXCHANGE.reset(token)
+        return _parse_reply(operation, reply, exchange, _elapsed_ms(started), country_code)
+
+
+def _parse_reply(operation: str, reply: Any, exchange: _Exchange, latency_ms: int, country_code: str) -> ServiceResult:
+    """Turn a zeep reply into a result, refusing replies whose verdict we cannot trust."""
+    valid = _raw_valid_flag(exchange.response)
+    answered_country = (getattr(reply, "countryCode", None) or "").strip().upper()
+    if reply is None or valid is None or reply.valid is not valid:
+        return _failed(MALFORMED, exchange, latency_ms)
+    if answered_country and answered_country != country_code.upper():
+        wrong = Failure(
+            MALFORMED.status,
+            MALFORMED.code,
+            f"VIES answered for {answered_country} instead of {country_code}; the check will be retried.",
+        )
+        return _failed(wrong, exchange, latency_ms)
+
+    if operation == "checkVatApprox":
+        name = _disclosed(reply.traderName)
+        address = _disclosed(getattr(reply, "traderAddress", None)) or _joined_address(reply)
+        match_codes = {
+            key: str(value).strip()
+            for attr, key in _MATCH_FIELDS.items()
+            if (value := getattr(reply, attr, None)) not in (None, "")
+        }
+        consultation = (getattr(reply, "requestIdentifier", None) or "").strip()
+    else:
+        name, address, match_codes, consultation = _disclosed(reply.name), _disclosed(reply.address), {}, ""
+
+    warnings: list[str] = []
+    if valid and name is None:
+        warnings.append("The member state does not disclose the registered name.")
+    if valid and address is None:
+        warnings.append("The member state does not disclose the registered address.")
+    message = (
+        "VIES confirms the number is valid for intra-EU trade."
+        if valid
+        else "VIES says the number is not valid for intra-EU trade (not registered, deregistered, "
+        "or not enabled for intra-Community transactions)."
+    )
+    return ServiceResult(
+        service=SERVICE,
+        status=Status.VALID if valid else Status.INVALID,
+        name=name,
+        address=address,
+        match_codes=match_codes,
+        message=message,
+        latency_ms=latency_ms,
+        consultation_number=consultation,
+        request_date=getattr(reply, "requestDate", None),
+        raw_request=_text(exchange.request),
+        raw_response=_text(exchange.response),
+        warnings=warnings,
+    )
+
+
+def _failed(failure: Failure, exchange: _Exchange, latency_ms: int | None) -> ServiceResult:
+    return ServiceResult(
+        service=SERVICE,
+        status=failure.status,
+        error_code=failure.code,
+        message=failure.message,
+        latency_ms=latency_ms,
+        raw_request=_text(exchange.request),
+        raw_response=_text(exchange.response),
+    )
+
+
+def _raw_valid_flag(content: bytes) -> bool | None:
+    """Read ``<valid>`` from the raw bytes: zeep would read any unexpected text as False (invalid)."""
+    if not content:
+        return None
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        root = etree.fromstring(content, parser=parser)
+    except etree.XMLSyntaxError:
+        return None
+    node = root.find(f".//{{{_TYPES_NS}}}valid")
+    text = (node.text or "").strip().lower() if node is not None else ""
+    return {"true": True, "1": True, "false": False, "0": False}.get(text)
+
+
+def _disclosed(value: object) -> str | None:
+    """A name or address as shown, or None when withheld (``---``) or empty: never a name."""
+    if value is None:
+        return None
+    lines = [line.strip() for line in str(value).strip().splitlines()]
+    text = "\n".join(line for line in lines if line)
+    if not text or set(text) <= {"-"}:
+        return None
+    return text
+
+
+def _joined_address(reply: Any) -> str | None:
+    """checkVatApprox may split the address (Spain): street on one line, postcode and city on the next."""
+    street = _disclosed(getattr(reply, "traderStreet", None))
+    place = " ".join(
+        part
+        for part in (_disclosed(getattr(reply, "traderPostcode", None)), _disclosed(getattr(reply, "traderCity", None)))
+        if part
+    )
+    return "\n".join(part for part in (street, place) if part) or None
+
+
+def _text(raw: bytes) -> str:
+    text = raw[:_EVIDENCE_LIMIT].decode("utf-8", errors="replace")
+    return text + "\n<!-- truncated -->" if len(raw) > _EVIDENCE_LIMIT else text
+
+
+def _elapsed_ms(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
