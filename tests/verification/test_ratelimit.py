@@ -1,0 +1,204 @@
+"""The registry limit holds across threads and processes' clients, reclaims crashed leases, and cools down.
+
+The Redis tests use the real Redis (REDIS_URL, else 127.0.0.1:6379) under a key prefix of their own,
+deleted afterwards; they skip when Redis is not there, unless VATCRM_TEST_REQUIRE_SERVICES=1.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from verification import ratelimit
+from verification.ratelimit import LocalSlotLimiter, RedisSlotLimiter, RegistryBusy, SlotLimiter
+
+Factory = Callable[..., SlotLimiter]
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
+    try:
+        client.ping()
+    except redis.RedisError:
+        message = f"needs Redis at {url}"
+        pytest.fail(message) if os.environ.get("VATCRM_TEST_REQUIRE_SERVICES") == "1" else pytest.skip(message)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
+    prefix = f"vatcrm-test:{uuid.uuid4().hex}"
+    yield prefix
+    keys = list(redis_client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        redis_client.delete(*keys)
+
+
+@pytest.fixture(params=["local", "redis"])
+def make_limiter(request: pytest.FixtureRequest) -> Factory:
+    """Build limiters of one kind; several Redis limiters share the state, like several workers."""
+    if request.param == "local":
+        shared: dict[int, LocalSlotLimiter] = {}
+
+        def local(limit: int = 3, lease_seconds: float = 30.0) -> SlotLimiter:
+            return shared.setdefault(limit, LocalSlotLimiter(limit))
+
+        return local
+    client = request.getfixturevalue("redis_client")
+    prefix = request.getfixturevalue("redis_prefix")
+
+    def shared_redis(limit: int = 3, lease_seconds: float = 30.0) -> SlotLimiter:
+        worker_client = redis.Redis(connection_pool=redis.ConnectionPool(**client.connection_pool.connection_kwargs))
+        return RedisSlotLimiter(worker_client, limit=limit, lease_seconds=lease_seconds, prefix=prefix)
+
+    return shared_redis
+
+
+def test_never_more_than_the_limit_in_flight(make_limiter: Factory) -> None:
+    limit, workers = 3, 16
+    limiters = [make_limiter(limit) for _ in range(4)]  # four "workers" sharing one limit
+    lock = threading.Lock()
+    in_flight = peak = done = 0
+
+    def call(index: int) -> None:
+        nonlocal in_flight, peak, done
+        lease = limiters[index % len(limiters)].acquire("vies", "DE", timeout=10)
+        try:
+            with lock:
+                in_flight += 1
+                peak = max(peak, in_flight)
+            assert limiters[0].in_flight("vies", "DE") <= limit
+            time.sleep(0.03)
+            with lock:
+                in_flight -= 1
+                done += 1
+        finally:
+            lease.release()
+
+    threads = [threading.Thread(target=call, args=(i,)) for i in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert done == workers
+    assert 1 < peak <= limit
+    assert limiters[0].in_flight("vies", "DE") == 0
+
+
+def test_states_have_separate_limits(make_limiter: Factory) -> None:
+    limiter = make_limiter(1)
+    de = limiter.acquire("vies", "DE", timeout=1)
+    fr = limiter.acquire("vies", "FR", timeout=0.1)  # DE being full does not block FR
+    with pytest.raises(RegistryBusy):
+        limiter.acquire("vies", "DE", timeout=0.1)
+    de.release()
+    fr.release()
+
+
+def test_busy_after_the_wait(make_limiter: Factory) -> None:
+    limiter = make_limiter(1)
+    held = limiter.acquire("vies", "DE", timeout=1)
+    started = time.monotonic()
+    with pytest.raises(RegistryBusy) as info:
+        limiter.acquire("vies", "DE", timeout=0.2)
+    assert 0.15 <= time.monotonic() - started < 2
+    assert info.value.country_code == "DE" and "busy" in info.value.reason
+    held.release()
+    limiter.acquire("vies", "DE", timeout=0.2).release()
+
+
+def test_released_slot_is_taken_by_a_waiter(make_limiter: Factory) -> None:
+    limiter = make_limiter(1)
+    held = limiter.acquire("vies", "DE", timeout=1)
+    threading.Timer(0.2, held.release).start()
+    lease = limiter.acquire("vies", "DE", timeout=3)
+    lease.release()
+
+
+def test_cooldown_makes_everyone_wait(make_limiter: Factory) -> None:
+    limiter, other_worker = make_limiter(3), make_limiter(3)
+    limiter.cool_down("vies", "DE", 0.4)
+    with pytest.raises(RegistryBusy) as info:
+        other_worker.acquire("vies", "DE", timeout=0.1)  # gives up at once: the wait is shorter
+    assert "cooling down" in info.value.reason
+    started = time.monotonic()
+    other_worker.acquire("vies", "DE", timeout=3).release()
+    assert time.monotonic() - started >= 0.2
+    other_worker.acquire("vies", "FR", timeout=0.1).release()  # other states are not affected
+
+
+def test_service_wide_cooldown(make_limiter: Factory) -> None:
+    limiter = make_limiter(3)
+    limiter.cool_down("vies", ratelimit.ALL_STATES, 0.5)
+    with pytest.raises(RegistryBusy):
+        limiter.acquire("vies", "FR", timeout=0.1)
+    limiter.acquire("hmrc", "XI", timeout=0.1).release()  # another service is not affected
+
+
+def test_expired_leases_of_a_crashed_worker_are_reclaimed(redis_client: redis.Redis, redis_prefix: str) -> None:
+    crashed = RedisSlotLimiter(redis_client, limit=2, lease_seconds=0.3, prefix=redis_prefix)
+    crashed.acquire("vies", "DE", timeout=1)  # never released: the worker died mid-call
+    crashed.acquire("vies", "DE", timeout=1)
+    survivor = RedisSlotLimiter(redis_client, limit=2, lease_seconds=30, prefix=redis_prefix)
+    with pytest.raises(RegistryBusy):
+        survivor.acquire("vies", "DE", timeout=0.1)
+    started = time.monotonic()
+    lease = survivor.acquire("vies", "DE", timeout=3)
+    assert time.monotonic() - started < 2
+    assert survivor.in_flight("vies", "DE") == 1
+    lease.release()
+    assert redis_client.zcard(f"{redis_prefix}:inflight:vies:DE") == 0
+
+
+def test_keys_are_named_as_documented(redis_client: redis.Redis, redis_prefix: str) -> None:
+    limiter = RedisSlotLimiter(redis_client, limit=2, lease_seconds=30, prefix=redis_prefix)
+    lease = limiter.acquire("vies", "DE", timeout=1)
+    assert redis_client.zcard(f"{redis_prefix}:inflight:vies:DE") == 1
+    assert 0 < redis_client.pttl(f"{redis_prefix}:inflight:vies:DE") <= 60_000, "idle keys expire"
+    lease.release()
+    lease.release()  # releasing twice is harmless
+    limiter.cool_down("vies", "DE", 5)
+    assert 0 < redis_client.pttl(f"{redis_prefix}:cooldown:vies:DE") <= 5000
+    assert RedisSlotLimiter(redis_client, limit=1, lease_seconds=1).inflight_key("vies", "DE") == (
+        "vatcrm:registry:inflight:vies:DE"
+    )
+
+
+def test_redis_down_falls_back_to_the_process_limit() -> None:
+    dead = redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=Retry(NoBackoff(), 0))
+    limiter = RedisSlotLimiter(dead, limit=1, lease_seconds=5)
+    lease = limiter.acquire("vies", "DE", timeout=0.5)
+    started = time.monotonic()
+    with pytest.raises(RegistryBusy):
+        limiter.acquire("vies", "DE", timeout=0.1)
+    assert time.monotonic() - started < 0.5, "Redis is not tried again on every call while it is down"
+    lease.release()
+    limiter.acquire("vies", "DE", timeout=0.1).release()
+
+
+def test_registry_slot_uses_the_process_limiter() -> None:
+    ratelimit.reset_limiter(LocalSlotLimiter(1))
+    try:
+        with ratelimit.registry_slot("vies", "de", timeout=0.1) as lease:
+            assert lease.country_code == "DE"
+            with pytest.raises(RegistryBusy), ratelimit.registry_slot("vies", "DE", timeout=0.05):
+                pytest.fail("the body must not run without a slot")
+        ratelimit.mark_cooldown("vies", "DE", seconds=0.3)
+        with pytest.raises(RegistryBusy), ratelimit.registry_slot("vies", "DE", timeout=0.05):
+            pass
+        ratelimit.mark_cooldown("vies", None, seconds=0.3)
+        with pytest.raises(RegistryBusy), ratelimit.registry_slot("vies", "FR", timeout=0.05):
+            pass
+    finally:
+        ratelimit.reset_limiter()
