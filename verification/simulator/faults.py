@@ -220,6 +220,9 @@ class FaultInjector:
     def release_hangs(self) -> None:
         self._release.set()
 
+    def arm_hangs(self) -> None:
+        self._release.clear()
+
     def to_dict(self) -> dict[str, Any]:
         with self._lock:
             return {

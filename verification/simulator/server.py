@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from socketserver import ThreadingMixIn
+from socketserver import TCPServer, ThreadingMixIn
 from types import TracebackType
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
@@ -33,6 +33,14 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     allow_reuse_address = True
     # Benchmarks open many connections at once; the default backlog of 5 would refuse some.
     request_queue_size = 128
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind resolves the host with socket.getfqdn(), a reverse DNS lookup that can
+        # stall for seconds on a machine without network; the simulator only needs the literal address.
+        TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+        self.setup_environ()
 
 
 class _Handler(WSGIRequestHandler):
@@ -81,6 +89,7 @@ class SimulatorServer:
         if self._httpd is None:
             self._httpd = _ThreadingWSGIServer((self.host, self._requested_port), _Handler)
             self._httpd.set_app(self.app)
+            self.app.faults.arm_hangs()  # a restarted server hangs again
 
     def start(self) -> SimulatorServer:
         """Serve in a daemon thread; returns once the socket accepts connections."""
