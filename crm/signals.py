@@ -1,12 +1,16 @@
-"""A new account joins the workspace it was invited to, or else gets a workspace of its own."""
+"""CRM signals: a new account's workspace, and the announcement of new alerts."""
 
 from allauth.account.signals import user_signed_up
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from .middleware import SESSION_KEY
 from .services import invitation_accept_pending_for, workspace_create_for_user
 
 INVITATION_SESSION_KEY = "invitation_token"
+
+# Sent, inside the transaction that stores them, with `alerts=[Alert, ...]` when monitoring creates alerts.
+# Delivery (notifications/) listens; the sender needs to know nothing about delivery.
+alerts_created = Signal()
 
 
 @receiver(user_signed_up)

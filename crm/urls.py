@@ -1,11 +1,12 @@
 from django.urls import path
 
-from .views import counterparties, workspaces
+from .views import counterparties, verify, workspaces
 
 app_name = "crm"
 
 urlpatterns = [
     path("crm/", counterparties.CounterpartyListView.as_view(), name="counterparty_list"),
+    path("verify/", verify.verify, name="verify"),
     path("crm/counterparty/<int:pk>/", counterparties.CounterpartyDetailView.as_view(), name="counterparty_detail"),
     path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
     path("workspace/<int:pk>/switch/", workspaces.workspace_switch, name="workspace_switch"),

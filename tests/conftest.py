@@ -18,7 +18,7 @@ from crm.models import Role, Workspace
 
 from .factories import MembershipFactory, UserFactory, WorkspaceFactory
 
-pytest_plugins: list[str] = []  # the simulator fixtures join here
+pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.celery"]
 
 # .ci/run sets this so that a test needing PostgreSQL or Redis fails instead of skipping.
 REQUIRE_SERVICES = os.environ.get("VATCRM_TEST_REQUIRE_SERVICES") == "1"

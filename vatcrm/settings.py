@@ -189,6 +189,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        "control_folder": str(_broker_dir / "control"),
     }
 else:
     # Redelivery after a lost worker: a task unacked for this long goes back to the queue.
@@ -224,6 +225,10 @@ VIES_SERVICE_URL = env_str("VIES_SERVICE_URL")
 VIES_CONNECT_TIMEOUT = env_float("VIES_CONNECT_TIMEOUT", 5.0)
 VIES_READ_TIMEOUT = env_float("VIES_READ_TIMEOUT", 20.0)
 REGISTRY_MAX_IN_FLIGHT_PER_STATE = env_int("REGISTRY_MAX_IN_FLIGHT_PER_STATE", 5)
+# An unverified check (registry down) is asked again after 1, 2, 4, ... minutes, up to a cap and a count.
+VERIFICATION_RETRY_BASE_DELAY = timedelta(seconds=env_int("VERIFICATION_RETRY_BASE_SECONDS", 60))
+VERIFICATION_RETRY_MAX_DELAY = timedelta(seconds=env_int("VERIFICATION_RETRY_MAX_SECONDS", 3600))
+VERIFICATION_RETRY_MAX_ATTEMPTS = env_int("VERIFICATION_RETRY_MAX_ATTEMPTS", 8)
 
 # --- Monitoring -------------------------------------------------------------------------------------
 MONITORING_UNVERIFIABLE_ALERT_AFTER = timedelta(hours=env_int("MONITORING_UNVERIFIABLE_ALERT_HOURS", 72))

@@ -86,6 +86,9 @@ class Counterparty(models.Model):
         "crm.VerificationCheck", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # An unverified check a person asked for is retried with backoff; cleared by a definitive answer.
+    retry_at = models.DateTimeField(null=True, blank=True)
+    retry_attempts = models.PositiveSmallIntegerField(default=0)
     monitoring = models.CharField(max_length=8, choices=MonitoringFrequency.choices, default=MonitoringFrequency.OFF)
     next_check_due_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
@@ -131,6 +134,25 @@ class Counterparty(models.Model):
 
     def latest_definitive_check(self):
         return self.checks.filter(overall_status__in=CheckStatus.definitive()).order_by("-started_at", "-id").first()
+
+    def record_check(self, check, *, registry=None) -> None:
+        """Take in a stored check: a definitive one sets the status; an outage leaves what we knew.
+
+        `registry` is the deciding registry's result (a verdict's ServiceResult): a name or address it
+        withheld ('---', None) keeps the last one it disclosed.
+        """
+        self.last_check = check
+        self.last_checked_at = check.finished_at or check.started_at
+        if not check.is_definitive:
+            return
+        if self.status != check.overall_status:
+            self.status = check.overall_status
+            self.status_changed_at = self.last_checked_at
+        if registry is not None:
+            self.registered_name = registry.name or self.registered_name
+            self.registered_address = registry.address or self.registered_address
+        self.retry_at = None
+        self.retry_attempts = 0
 
     def schedule_next_check(self, *, after: datetime | None = None) -> None:
         """Set the next due time from the frequency; monitoring off means never due."""

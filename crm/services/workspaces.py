@@ -1,8 +1,6 @@
-"""Writes that span several CRM models. Keyword-only arguments, one transaction each."""
+"""Workspaces and the people in them: creation, invitations."""
 
 from __future__ import annotations
-
-import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -11,9 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from .models import Invitation, Membership, Role, Workspace
-
-logger = logging.getLogger(__name__)
+from ..models import Company, Invitation, Membership, Role, Workspace
 
 
 @transaction.atomic
@@ -81,3 +77,13 @@ def invitation_accept_pending_for(*, user, token: str | None) -> Membership | No
     if invitation is None or not invitation.is_pending:
         return None
     return invitation_accept(invitation=invitation, user=user)
+
+
+@transaction.atomic
+def company_set_requester(*, workspace: Workspace, vat_number: str, name: str) -> Company:
+    """Make (vat_number, name) the workspace's requester company, creating it if it is new."""
+    company, _ = Company.objects.update_or_create(
+        workspace=workspace, vat_number=vat_number, defaults={"name": name, "is_default": True}
+    )
+    workspace.companies.exclude(pk=company.pk).update(is_default=False)
+    return company

@@ -1,0 +1,209 @@
+"""Turning a registry verdict into stored evidence: one check, its results, the counterparty's state.
+
+The registry is asked *before* the transaction opens: a VIES call can take seconds, and no row lock or
+open transaction should wait on it. The write that follows is one short transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from verification.service import verify_vat
+
+from verification.vat import NormalisedVat
+from verification.verdicts import Requester, Verdict
+
+from ..models import (
+    CheckResult,
+    CheckStatus,
+    CheckTrigger,
+    Company,
+    Counterparty,
+    MonitoringFrequency,
+    VerificationCheck,
+    Workspace,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CounterpartyInput:
+    """What the user typed about the counterparty, besides its number."""
+
+    name: str = ""
+    address: str = ""
+
+
+def run_verification(
+    *,
+    workspace: Workspace,
+    vat: NormalisedVat,
+    entered: CounterpartyInput = CounterpartyInput(),
+    user=None,
+    trigger: str = CheckTrigger.USER,
+    idempotency_key: str | None = None,
+) -> VerificationCheck:
+    """Verify `vat` for `workspace` and store the check; returns the stored VerificationCheck.
+
+    With an `idempotency_key` (a task's identity), running twice stores one check: the second call
+    returns the first check without asking the registry again.
+    """
+    if idempotency_key and (done := VerificationCheck.objects.filter(idempotency_key=idempotency_key).first()):
+        return done
+    company = workspace.default_company()
+    started_at = timezone.now()
+    verdict = verify_vat(
+        vat.vat_number,
+        requester=requester_for(company),
+        trader_name=entered.name or None,
+        trader_address=entered.address or None,
+    )
+    return verdict_store(
+        workspace=workspace,
+        vat=vat,
+        verdict=verdict,
+        company=company,
+        entered=entered,
+        user=user,
+        trigger=trigger,
+        started_at=started_at,
+        idempotency_key=idempotency_key,
+    )
+
+
+def requester_for(company: Company | None) -> Requester | None:
+    """The requester identity VIES gets for checkVatApprox (None: plain checkVat, no consultation number)."""
+    return Requester(vat_number=company.vat_number, name=company.name) if company else None
+
+
+@transaction.atomic
+def verdict_store(
+    *,
+    workspace: Workspace,
+    vat: NormalisedVat,
+    verdict: Verdict,
+    company: Company | None,
+    entered: CounterpartyInput = CounterpartyInput(),
+    user=None,
+    trigger: str,
+    started_at: datetime,
+    idempotency_key: str | None = None,
+) -> VerificationCheck:
+    """Store a verdict as one check with its results and update the counterparty, in one transaction.
+
+    Callable inside a wider transaction (monitoring stores its alerts in the same one). With an
+    `idempotency_key` already stored, nothing is written and the stored check is returned.
+    """
+    counterparty = _lock_or_create_counterparty(workspace=workspace, vat=vat, entered=entered, user=user)
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate key must not spoil the caller's transaction
+            check = VerificationCheck.objects.create(
+                workspace=workspace,
+                counterparty=counterparty,
+                trigger=trigger,
+                triggered_by=user,
+                overall_status=verdict.overall_status,
+                confidence_score=verdict.confidence_score,
+                consultation_number=verdict.consultation_number,
+                requester_vat_number=company.vat_number if company else "",
+                idempotency_key=idempotency_key,
+                started_at=started_at,
+                finished_at=timezone.now(),
+            )
+    except IntegrityError:
+        if idempotency_key is None:
+            raise
+        # A concurrent run with the same key stored its check first: that one stands.
+        return VerificationCheck.objects.get(idempotency_key=idempotency_key)
+    CheckResult.objects.bulk_create(
+        CheckResult(
+            check_run=check,
+            service=result.service,
+            status=result.status,
+            registered_name=result.name,
+            registered_address=result.address,
+            match_codes=result.match_codes,
+            error_code=result.error_code,
+            message=result.message,
+            warnings=result.warnings,
+            latency_ms=result.latency_ms,
+            consultation_number=result.consultation_number,
+            raw_request=result.raw_request,
+            raw_response=result.raw_response,
+        )
+        for result in verdict.results
+    )
+    counterparty.record_check(check, registry=verdict.registry_result)
+    if check.overall_status == CheckStatus.UNVERIFIED and trigger != CheckTrigger.MONITORING:
+        _schedule_retry(counterparty)
+    counterparty.save()
+    if company is not None:
+        _note_requester_verdict(company, verdict)
+    return check
+
+
+def _schedule_retry(counterparty: Counterparty) -> None:
+    """Ask again later, with backoff, until the registry answers or the attempts run out.
+
+    Monitoring schedules its own re-checks, so only checks a person (or an import) asked for come here.
+    """
+    from ..tasks import verification_retry
+
+    if counterparty.retry_attempts >= settings.VERIFICATION_RETRY_MAX_ATTEMPTS:
+        counterparty.retry_at = None
+        return
+    counterparty.retry_attempts += 1
+    counterparty.retry_at = timezone.now() + retry_delay(counterparty.retry_attempts)
+    counterparty_id, eta = counterparty.pk, counterparty.retry_at
+    transaction.on_commit(lambda: verification_retry.apply_async(args=[counterparty_id], eta=eta))
+
+
+def _lock_or_create_counterparty(
+    *, workspace: Workspace, vat: NormalisedVat, entered: CounterpartyInput, user
+) -> Counterparty:
+    counterparty = (
+        Counterparty.objects.select_for_update().filter(workspace=workspace, vat_number=vat.vat_number).first()
+    )
+    if counterparty is None:
+        counterparty, _ = Counterparty.objects.get_or_create(
+            workspace=workspace,
+            vat_number=vat.vat_number,
+            defaults={
+                "country_code": vat.country_code,
+                "name": entered.name,
+                "address": entered.address,
+                "created_by": user,
+                "monitoring": (
+                    MonitoringFrequency.DAILY if workspace.monitor_new_counterparties else MonitoringFrequency.OFF
+                ),
+            },
+        )
+        if counterparty.is_monitored and counterparty.next_check_due_at is None:
+            counterparty.schedule_next_check()
+    else:
+        # What the user types now replaces what they typed before; an empty field keeps the old value.
+        counterparty.name = entered.name or counterparty.name
+        counterparty.address = entered.address or counterparty.address
+    return counterparty
+
+
+def _note_requester_verdict(company: Company, verdict: Verdict) -> None:
+    registry = verdict.registry_result
+    if registry is None or not registry.answered:
+        return
+    was_rejected = company.requester_rejected_at is not None
+    if registry.requester_rejected != was_rejected:
+        company.requester_rejected_at = timezone.now() if registry.requester_rejected else None
+        company.save(update_fields=["requester_rejected_at"])
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Backoff before the `attempt`-th retry of an unverified check: 1, 2, 4, ... minutes, capped."""
+    base = settings.VERIFICATION_RETRY_BASE_DELAY
+    return min(base * (2 ** max(attempt - 1, 0)), settings.VERIFICATION_RETRY_MAX_DELAY)

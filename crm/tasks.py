@@ -1,0 +1,31 @@
+"""Celery tasks of the CRM: thin, by id, quiet when the row is gone."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from verification.vat import normalise_vat
+
+from .models import CheckTrigger, Counterparty
+from .services import run_verification
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True)
+def verification_retry(counterparty_id: int) -> None:
+    """Ask the registry again for a counterparty whose last check was unverified."""
+    counterparty = Counterparty.objects.select_related("workspace").filter(pk=counterparty_id).first()
+    if counterparty is None or counterparty.retry_at is None:
+        return  # deleted, or a definitive answer arrived meanwhile
+    if counterparty.retry_at > timezone.now():
+        return  # a later retry was scheduled after this message was sent; that one will run
+    run_verification(
+        workspace=counterparty.workspace,
+        vat=normalise_vat(counterparty.vat_number),
+        trigger=CheckTrigger.RETRY,
+        idempotency_key=f"retry:{counterparty.pk}:{counterparty.retry_attempts}",
+    )

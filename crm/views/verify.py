@@ -1,0 +1,65 @@
+"""/verify/: the form a person uses, and the same URL as a JSON endpoint for scripts."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+
+from ..forms import VerifyForm
+from ..models import CheckStatus
+from ..serializers import check_payload
+from ..services import company_set_requester, run_verification
+from ..services.verification import CounterpartyInput
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+
+
+def _submitted_data(request: HttpRequest) -> QueryDict | dict:
+    if request.content_type == "application/json":
+        try:
+            body = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError):
+            return {"vat_number": ""}
+        return {key: str(value) for key, value in body.items()} if isinstance(body, dict) else {"vat_number": ""}
+    return request.POST
+
+
+@login_required
+def verify(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace
+    company = workspace.default_company()
+    wants_json = _wants_json(request)
+    if request.method != "POST":
+        initial = {"requester_vat_number": company.vat_number, "requester_name": company.name} if company else {}
+        return render(request, "crm/verify.html", {"form": VerifyForm(initial=initial), "company": company})
+
+    form = VerifyForm(_submitted_data(request))
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+        return render(request, "crm/verify.html", {"form": form, "company": company}, status=400)
+
+    data = form.cleaned_data
+    if data["requester_vat_number"] and (
+        company is None or company.vat_number != data["requester_vat_number"].vat_number
+    ):
+        company_set_requester(
+            workspace=workspace, vat_number=data["requester_vat_number"].vat_number, name=data["requester_name"]
+        )
+    check = run_verification(
+        workspace=workspace,
+        vat=data["vat_number"],
+        entered=CounterpartyInput(name=data["name"].strip(), address=data["address"].strip()),
+        user=request.user,
+    )
+    if wants_json:
+        return JsonResponse(check_payload(check), status=201)
+    if check.overall_status == CheckStatus.UNVERIFIED:
+        messages.warning(request, "The registry did not answer. The check is retried automatically.")
+    return redirect("crm:counterparty_detail", pk=check.counterparty_id)
