@@ -24,6 +24,7 @@ the Redis limiter falls back to the in-process one and logs a warning rather tha
 from __future__ import annotations
 
 import logging
+import os
 import random
 import threading
 import time
@@ -254,6 +255,16 @@ def reset_limiter(limiter: SlotLimiter | None = None) -> None:
     global _limiter
     with _limiter_lock:
         _limiter = limiter
+
+
+def _forget_after_fork() -> None:
+    """A forked child starts with no leases of its own: the parent's in-process counts are not its."""
+    global _limiter, _limiter_lock
+    _limiter_lock = threading.Lock()
+    _limiter = None
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _limiter_from_settings() -> SlotLimiter:

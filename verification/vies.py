@@ -14,6 +14,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from contextvars import ContextVar
@@ -154,6 +155,17 @@ def clear_client_cache() -> None:
     with _lock:
         _services.clear()
         _failures.clear()
+
+
+def _forget_after_fork() -> None:
+    """A forked child (a Celery prefork worker) must not share the parent's HTTP connections."""
+    global _lock
+    _lock = threading.Lock()
+    _services.clear()
+    _failures.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def get_client() -> ViesClient:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.verification.fakes import OFFICIAL_WSDL, FakeVies
-from verification import vies
+from verification import ratelimit, vies
 
 
 @pytest.fixture(autouse=True)
@@ -46,3 +46,11 @@ def vies_config(fake_vies: FakeVies) -> vies.ViesConfig:
 @pytest.fixture
 def vies_client(vies_config: vies.ViesConfig) -> vies.ViesClient:
     return vies.ViesClient(vies_config)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limiter() -> Iterator[None]:
+    """The in-process limiter keeps cool-downs: one test's MS_MAX_CONCURRENT_REQ must not slow the next."""
+    ratelimit.reset_limiter()
+    yield
+    ratelimit.reset_limiter()

@@ -202,3 +202,20 @@ def test_registry_slot_uses_the_process_limiter() -> None:
             pass
     finally:
         ratelimit.reset_limiter()
+
+
+def test_limiter_is_rebuilt_when_its_settings_change(settings) -> None:
+    settings.REDIS_URL = ""
+    settings.REGISTRY_MAX_IN_FLIGHT_PER_STATE = 1
+    first = ratelimit.get_limiter()
+    assert isinstance(first, LocalSlotLimiter) and first.limit == 1
+    settings.REGISTRY_MAX_IN_FLIGHT_PER_STATE = 4
+    second = ratelimit.get_limiter()
+    assert second is not first and second.limit == 4
+
+
+def test_limiter_is_redis_backed_when_redis_url_is_set(settings, redis_client: redis.Redis) -> None:
+    settings.REDIS_URL = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"  # reachable: see the fixture
+    limiter = ratelimit.get_limiter()
+    assert isinstance(limiter, RedisSlotLimiter)
+    assert limiter.lease_ms == round((2 * (settings.VIES_CONNECT_TIMEOUT + settings.VIES_READ_TIMEOUT) + 5) * 1000)
