@@ -15,6 +15,7 @@ from django.db import connection
 from django.test import Client
 
 from crm.models import Role, Workspace
+from verification.ratelimit import reset_limiter
 
 from .factories import MembershipFactory, UserFactory, WorkspaceFactory
 
@@ -62,8 +63,10 @@ def outsider(db) -> Actor:
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    # allauth's rate limits and the registry limiter keep state in the cache.
+    # allauth's rate limits keep state in the cache; the registry limiter keeps slots and pauses in Redis
+    # or, without Redis, in this process.
     cache.clear()
+    reset_limiter()
     yield
 
 

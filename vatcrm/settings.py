@@ -225,6 +225,8 @@ VIES_SERVICE_URL = env_str("VIES_SERVICE_URL")
 VIES_CONNECT_TIMEOUT = env_float("VIES_CONNECT_TIMEOUT", 5.0)
 VIES_READ_TIMEOUT = env_float("VIES_READ_TIMEOUT", 20.0)
 REGISTRY_MAX_IN_FLIGHT_PER_STATE = env_int("REGISTRY_MAX_IN_FLIGHT_PER_STATE", 5)
+# How long a call waits for a free slot before it gives up as unverified (RATE_LIMITED) and is retried.
+REGISTRY_SLOT_WAIT = env_float("REGISTRY_SLOT_WAIT", 10.0)
 # An unverified check (registry down) is asked again after 1, 2, 4, ... minutes, up to a cap and a count.
 VERIFICATION_RETRY_BASE_DELAY = timedelta(seconds=env_int("VERIFICATION_RETRY_BASE_SECONDS", 60))
 VERIFICATION_RETRY_MAX_DELAY = timedelta(seconds=env_int("VERIFICATION_RETRY_MAX_SECONDS", 3600))
@@ -232,6 +234,21 @@ VERIFICATION_RETRY_MAX_ATTEMPTS = env_int("VERIFICATION_RETRY_MAX_ATTEMPTS", 8)
 
 # --- Monitoring -------------------------------------------------------------------------------------
 MONITORING_UNVERIFIABLE_ALERT_AFTER = timedelta(hours=env_int("MONITORING_UNVERIFIABLE_ALERT_HOURS", 72))
+
+# --- Notifications (docs/notifications.md) -----------------------------------------------------------
+# A transient failure (provider down, HTTP 429/5xx) is retried after 1, 2, 4, ... minutes up to the cap;
+# a delivery still failing this long after its alert is given up and shown to the owners as failed.
+NOTIFICATIONS_RETRY_BASE_DELAY = timedelta(seconds=env_int("NOTIFICATIONS_RETRY_BASE_SECONDS", 60))
+NOTIFICATIONS_RETRY_MAX_DELAY = timedelta(seconds=env_int("NOTIFICATIONS_RETRY_MAX_SECONDS", 3600))
+NOTIFICATIONS_GIVE_UP_AFTER = timedelta(hours=env_int("NOTIFICATIONS_GIVE_UP_HOURS", 72))
+# A claim older than this belongs to a sender that died mid-send: the row is sent again. Keep it well
+# above CELERY_TASK_TIME_LIMIT, so that a live sender is never overtaken (which would send twice).
+NOTIFICATIONS_CLAIM_TIMEOUT = timedelta(seconds=env_int("NOTIFICATIONS_CLAIM_TIMEOUT_SECONDS", 900))
+NOTIFICATIONS_HTTP_CONNECT_TIMEOUT = env_float("NOTIFICATIONS_HTTP_CONNECT_TIMEOUT", 5.0)
+NOTIFICATIONS_HTTP_READ_TIMEOUT = env_float("NOTIFICATIONS_HTTP_READ_TIMEOUT", 10.0)
+# Slack and webhook URLs are typed by users: loopback and private addresses are refused unless allowed.
+NOTIFICATIONS_ALLOW_PRIVATE_URLS = env_bool("NOTIFICATIONS_ALLOW_PRIVATE_URLS", False)
+TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
 
 # --- Demo account (created by `manage.py create_demo_account`, used by `make run`) -------------------
 DEMO_EMAIL = env_str("DEMO_EMAIL", "demo@vatcrm.localhost")

@@ -48,7 +48,7 @@ def test_detail_shows_checks_evidence_and_changes(owner):
         raw_response="<ns2:checkVatResponse>evidence</ns2:checkVatResponse>",
     )
     counterparty = result.check_run.counterparty
-    counterparty.last_checked_at = result.check_run.started_at
+    counterparty.last_checked_at, counterparty.status = result.check_run.started_at, CheckStatus.VALID
     counterparty.save()
     AlertFactory(check_run=result.check_run)
     response = owner.client.get(reverse("crm:counterparty_detail", args=[counterparty.pk]))
