@@ -119,3 +119,28 @@ def test_user_with_several_workspaces_switches(owner, outsider, count):
     Membership.objects.create(workspace=outsider.workspace, user=owner.user, role=Role.MEMBER)
     owner.client.post(reverse("crm:workspace_switch", args=[outsider.workspace.pk]))
     assert owner.client.get(reverse("crm:counterparty_list")).context["current_workspace"] == outsider.workspace
+
+
+def test_password_reset_by_email(client, db):
+    user = UserFactory()
+    response = client.post(reverse("account_reset_password"), {"email": user.email})
+    assert response.status_code == 302
+    link = re.search(r"https?://\S+/accounts/password/reset/key/\S+/", mail.outbox[0].body).group(0)
+    path = "/" + link.split("//", 1)[1].split("/", 1)[1]
+    form_page = client.get(path, follow=True)
+    assert form_page.status_code == 200
+    new = "another long unusual passphrase"
+    response = client.post(form_page.redirect_chain[-1][0], {"password1": new, "password2": new})
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password(new)
+
+
+def test_password_change(owner):
+    new = "another long unusual passphrase"
+    response = owner.client.post(
+        reverse("account_change_password"), {"oldpassword": PASSWORD, "password1": new, "password2": new}
+    )
+    assert response.status_code == 302
+    owner.user.refresh_from_db()
+    assert owner.user.check_password(new)
