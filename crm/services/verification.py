@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from verification.service import verify_vat
 
+from verification.service import verify_vat
 from verification.vat import NormalisedVat
 from verification.verdicts import Requester, Verdict
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from verification.service import verify_vat
 
 from crm.models import CheckTrigger, Workspace
 from crm.serializers import check_payload, verdict_payload
 from crm.services import run_verification
+from verification.service import verify_vat
 from verification.vat import InvalidVatNumber, normalise_vat
 
 
