@@ -1,0 +1,56 @@
+"""A headless Chromium driven by Selenium against pytest-django's live server.
+
+The browser is Debian's chromium with its chromedriver. Where it is missing, these tests skip, except
+under .ci/run (VATCRM_TEST_REQUIRE_BROWSER=1), which installs it and fails if it cannot start.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[webdriver.Chrome]:
+    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
+        message = "needs Debian's chromium and chromium-driver"
+        pytest.fail(message) if os.environ.get("VATCRM_TEST_REQUIRE_BROWSER") == "1" else pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # No network but loopback here: keep Chromium from reaching out at start.
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1000",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+@pytest.fixture
+def signed_in_browser(browser, live_server, owner) -> webdriver.Chrome:
+    """The browser with the owner's session cookie (signing in through the form is tested elsewhere)."""
+    browser.delete_all_cookies()
+    browser.get(live_server.url + "/healthz")
+    browser.add_cookie(
+        {"name": settings.SESSION_COOKIE_NAME, "value": owner.client.cookies[settings.SESSION_COOKIE_NAME].value}
+    )
+    return browser
