@@ -1,0 +1,55 @@
+"""A member's choice of how to hear about alerts in one workspace."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from crm.models import Severity, Workspace
+
+
+class DeliveryMode(models.TextChoices):
+    IMMEDIATE = "immediate", "One email per alert"
+    DIGEST = "digest", "One daily digest"
+
+
+def severity_reaches(severity: str, minimum: str) -> bool:
+    return Severity(severity).rank >= Severity(minimum).rank
+
+
+class NotificationPreference(models.Model):
+    """Per (user, workspace). A member without a row gets the defaults: rows are created when first edited.
+
+    The default minimum is "warning": a lost or changed registration reaches everyone, while "valid again"
+    (info) is good news that nobody needs to be woken for; members who want it lower the threshold.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notification_preferences")
+    email_enabled = models.BooleanField("Email me alerts", default=True)
+    mode = models.CharField(max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.IMMEDIATE)
+    min_severity = models.CharField(
+        "Minimum severity", max_length=10, choices=Severity.choices, default=Severity.WARNING
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "workspace"], name="notification_preference_one_per_member")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.workspace}: {self.mode}, from {self.min_severity}"
+
+    @classmethod
+    def for_member(cls, *, user, workspace: Workspace) -> NotificationPreference:
+        """The stored row, or an unsaved one with the defaults (reading never writes)."""
+        return cls.objects.filter(user=user, workspace=workspace).first() or cls(user=user, workspace=workspace)
+
+    def wants_email(self, severity: str) -> bool:
+        return self.email_enabled and severity_reaches(severity, self.min_severity)
+
+    @property
+    def is_digest(self) -> bool:
+        return self.mode == DeliveryMode.DIGEST
