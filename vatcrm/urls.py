@@ -15,5 +15,6 @@ urlpatterns = [
     path("healthz", health, name="health"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("notifications/", include("notifications.urls")),
     path("", include("crm.urls")),
 ]

@@ -16,12 +16,20 @@ from tests.factories import (
     CheckResultFactory,
     CounterpartyFactory,
 )
+from tests.notifications.factories import ChatChannelFactory, DeliveryFactory
 
 # Object URLs whose ids belong to a workspace: url name -> (the method the view serves, a function that
 # builds the owner's object and returns the URL kwargs).
 OBJECT_URLS: dict[str, tuple[str, Callable]] = {
     "crm:counterparty_detail": ("get", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk}),
     "crm:workspace_switch": ("post", lambda ws: {"pk": ws.pk}),
+    "notifications:channel_edit": ("get", lambda ws: {"pk": ChatChannelFactory(workspace=ws).pk}),
+    "notifications:channel_delete": ("post", lambda ws: {"pk": ChatChannelFactory(workspace=ws).pk}),
+    "notifications:channel_test": ("post", lambda ws: {"pk": ChatChannelFactory(workspace=ws).pk}),
+    "notifications:delivery_retry": (
+        "post",
+        lambda ws: {"pk": DeliveryFactory(alert__check_run__counterparty__workspace=ws, status="failed").pk},
+    ),
 }
 MISSING_ID = 2**31 - 1
 

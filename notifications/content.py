@@ -1,0 +1,142 @@
+"""What a notification says: alert and digest emails (templates/emails/) and chat messages.
+
+Links are absolute (settings.PUBLIC_BASE_URL): a Celery worker has no request to take the host from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from crm.models import Alert, Severity, Workspace
+
+from .models import ChatChannel, Delivery
+from .transports import ChatMessage
+
+ALERT_HEADER = "X-Vatcrm-Alert"
+DELIVERY_HEADER = "X-Vatcrm-Delivery"
+
+
+def absolute(path: str) -> str:
+    return settings.PUBLIC_BASE_URL + path
+
+
+def counterparty_url(alert: Alert) -> str:
+    return absolute(reverse("crm:counterparty_detail", args=[alert.counterparty_id]))
+
+
+def preferences_url(workspace: Workspace) -> str:
+    # The workspace in the link: the reader may be looking at another of their workspaces in the browser.
+    return absolute(reverse("notifications:index")) + f"?workspace={workspace.pk}"
+
+
+def message_id(key: str) -> str:
+    """A Message-ID that is the same for every attempt of one delivery (make_msgid would be random):
+    if a resend follows an ambiguous failure, the receiving side can see it is the same message."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "vatcrm.localhost"
+    return f"<{key}@{domain}>"
+
+
+def one_line(text: str) -> str:
+    # Names typed by users may hold newlines, which a Subject header must not.
+    return " ".join(text.split())
+
+
+def alert_subject(alert: Alert) -> str:
+    counterparty = alert.counterparty
+    return one_line(
+        f"[vatcrm] {alert.get_severity_display()}: {alert.get_kind_display()} — "
+        f"{counterparty.display_name} ({counterparty.vat_number})"
+    )
+
+
+def alert_context(alert: Alert) -> dict:
+    return {
+        "alert": alert,
+        "counterparty": alert.counterparty,
+        "workspace": alert.workspace,
+        "counterparty_url": counterparty_url(alert),
+    }
+
+
+def _headers(key: str, **extra: str) -> dict[str, str]:
+    # Auto-Submitted stops out-of-office robots from answering every alert (RFC 3834).
+    return {"Message-ID": message_id(key), "Auto-Submitted": "auto-generated", DELIVERY_HEADER: key, **extra}
+
+
+def alert_email(delivery: Delivery) -> EmailMultiAlternatives:
+    alert = delivery.alert
+    context = {**alert_context(alert), "preferences_url": preferences_url(alert.workspace)}
+    message = EmailMultiAlternatives(
+        subject=alert_subject(alert),
+        body=render_to_string("emails/alert.txt", context),
+        to=[delivery.address],
+        headers=_headers(str(delivery.key), **{ALERT_HEADER: str(alert.pk)}),
+    )
+    message.attach_alternative(render_to_string("emails/alert.html", context), "text/html")
+    return message
+
+
+def digest_email(*, address: str, workspace: Workspace, alerts: Sequence[Alert], key: str) -> EmailMultiAlternatives:
+    """One email with several alerts, the most severe first."""
+    ordered = sorted(alerts, key=lambda alert: (-Severity(alert.severity).rank, alert.created_at, alert.pk))
+    context = {
+        "workspace": workspace,
+        "items": [alert_context(alert) for alert in ordered],
+        "count": len(ordered),
+        "critical": sum(1 for alert in ordered if alert.severity == Severity.CRITICAL),
+        "preferences_url": preferences_url(workspace),
+    }
+    noun = "alert" if len(ordered) == 1 else "alerts"
+    message = EmailMultiAlternatives(
+        subject=one_line(f"[vatcrm] Daily digest: {len(ordered)} {noun} in {workspace.name}"),
+        body=render_to_string("emails/digest.txt", context),
+        to=[address],
+        headers=_headers(key),
+    )
+    message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
+    return message
+
+
+def alert_chat_message(delivery: Delivery) -> ChatMessage:
+    alert = delivery.alert
+    counterparty = alert.counterparty
+    change = f"{alert.before or '—'} → {alert.after or '—'}" if (alert.before or alert.after) else ""
+    return ChatMessage(
+        key=str(delivery.key),
+        event="alert",
+        title=alert_subject(alert).removeprefix("[vatcrm] "),
+        text=" ".join(part for part in (f"Workspace {alert.workspace.name}.", change) if part),
+        url=counterparty_url(alert),
+        severity=alert.severity,
+        data={
+            "alert_id": alert.pk,
+            "kind": alert.kind,
+            "before": alert.before,
+            "after": alert.after,
+            "created_at": alert.created_at.isoformat(),
+            "workspace": alert.workspace.name,
+            "counterparty": {
+                "id": counterparty.pk,
+                "name": counterparty.display_name,
+                "vat_number": counterparty.vat_number,
+            },
+        },
+    )
+
+
+def channel_test_message(channel: ChatChannel, *, key: str) -> ChatMessage:
+    return ChatMessage(
+        key=key,
+        event="test",
+        title="Test message from vatcrm",
+        text=f"The channel “{channel.name}” of {channel.workspace.name} works: alerts will arrive here.",
+        url=absolute(reverse("notifications:index")),
+        severity=Severity.INFO,
+        data={"channel": channel.name},
+    )

@@ -1,0 +1,78 @@
+"""Forms of the notifications page: a member's preferences and a workspace's chat channels."""
+
+from __future__ import annotations
+
+import secrets
+
+from django import forms
+
+from .models import ChannelKind, ChatChannel, NotificationPreference
+
+KEEP = "Leave empty to keep the current one."
+
+
+class PreferenceForm(forms.ModelForm):
+    class Meta:
+        model = NotificationPreference
+        fields = ["email_enabled", "mode", "min_severity"]
+        labels = {"mode": "How"}
+
+
+class ChannelForm(forms.ModelForm):
+    """One form for the three kinds; `config` is assembled from the fields the kind needs.
+
+    Credentials (the Slack URL, the bot token, the webhook secret) are never put back into the page: on
+    edit they are empty, and empty means "keep".
+    """
+
+    url = forms.URLField(label="URL", required=False, max_length=500, assume_scheme="https")
+    bot_token = forms.CharField(label="Bot token", required=False, max_length=200)
+    chat_id = forms.CharField(label="Chat id", required=False, max_length=64)
+    secret = forms.CharField(
+        label="Signing secret",
+        required=False,
+        min_length=16,
+        max_length=200,
+        help_text="Leave empty to have one generated; it is shown once.",
+    )
+
+    class Meta:
+        model = ChatChannel
+        fields = ["name", "kind", "min_severity", "enabled"]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.generated_secret: str | None = None
+        if self.instance.pk:
+            self.fields["kind"].disabled = True  # a Slack channel does not turn into a Telegram chat
+            config = self.instance.config or {}
+            if self.instance.kind == ChannelKind.WEBHOOK:
+                self.initial["url"] = config.get("url", "")  # where it posts is not a secret; the secret is
+            self.initial["chat_id"] = config.get("chat_id", "")
+            for name in ("bot_token", "secret"):
+                self.fields[name].help_text = KEEP
+            if self.instance.kind == ChannelKind.SLACK:
+                self.fields["url"].help_text = KEEP
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("kind") or self.instance.kind
+        current = (self.instance.config or {}) if self.instance.pk else {}
+
+        def value(name: str) -> str:
+            return (data.get(name) or "").strip() or current.get(name, "")
+
+        if kind == ChannelKind.SLACK:
+            config = {"url": value("url")}
+        elif kind == ChannelKind.TELEGRAM:
+            config = {"bot_token": value("bot_token"), "chat_id": value("chat_id")}
+        else:
+            secret = value("secret")
+            if not secret:
+                secret = self.generated_secret = secrets.token_urlsafe(32)
+            config = {"url": value("url"), "secret": secret}
+        for name, field_value in config.items():
+            if not field_value:
+                self.add_error(name, f"A {ChannelKind(kind).label} channel needs this.")
+        self.instance.config = config
+        return data

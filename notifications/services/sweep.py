@@ -1,0 +1,35 @@
+"""The beat-driven sweep: whatever the normal path left behind goes out now."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.utils import timezone
+
+from .digests import digests_send
+from .fanout import alerts_fan_out_missed
+from .sending import BATCH_SIZE, SWEEP_BUDGET, SendSummary, deliveries_release_stale, deliveries_send_due
+
+
+@dataclass
+class SweepSummary:
+    released: int
+    fanned_out: int
+    sent: SendSummary
+
+    def __str__(self) -> str:
+        return f"{self.sent}; {self.fanned_out} alerts fanned out late, {self.released} stale claims released"
+
+
+def deliveries_sweep(
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, budget: timedelta | None = SWEEP_BUDGET
+) -> SweepSummary:
+    """Stale claims back to the queue, missed fan-outs done, then every due delivery and digest retry."""
+    now = now or timezone.now()
+    released = deliveries_release_stale(now=now)
+    fanned_out = alerts_fan_out_missed(now=now)
+    now = max(now, timezone.now())  # the rows just fanned out are due now, not at the start of the sweep
+    sent = deliveries_send_due(now=now, batch_size=batch_size, budget=budget)
+    sent += digests_send(now=now, retries_only=True)
+    return SweepSummary(released=released, fanned_out=fanned_out, sent=sent)

@@ -1,0 +1,141 @@
+"""/notifications/: a member's preferences; for owners, the chat channels and the deliveries that failed.
+
+Every lookup starts from request.workspace: another workspace's channel or delivery is a 404, and so is
+a member (not an owner) reaching for the owners' actions.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from crm.middleware import SESSION_KEY
+from crm.models import Workspace
+
+from .forms import ChannelForm, PreferenceForm
+from .models import ChatChannel, Delivery, DeliveryStatus, NotificationPreference
+from .services import channel_send_test, delivery_retry
+from .tasks import send_deliveries
+from .transports import TransportError
+
+FAILURES_SHOWN = 50
+
+
+def _require_owner(request: HttpRequest) -> Workspace:
+    workspace = request.workspace
+    if not workspace.is_owner(request.user):
+        raise Http404("Only the workspace's owners manage its channels")
+    return workspace
+
+
+def _owned_channel(request: HttpRequest, pk: int) -> ChatChannel:
+    workspace = _require_owner(request)
+    return get_object_or_404(ChatChannel, pk=pk, workspace=workspace)
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    chosen = request.GET.get("workspace", "")
+    if chosen.isdigit() and chosen != str(request.workspace.pk):
+        # The link in an email names the alert's workspace; follow it if it is one of the reader's.
+        if Workspace.objects.for_user(request.user).filter(pk=chosen).exists():
+            request.session[SESSION_KEY] = int(chosen)
+        return redirect("notifications:index")
+    workspace = request.workspace
+    preference = NotificationPreference.for_member(user=request.user, workspace=workspace)
+    form = PreferenceForm(instance=preference)
+    if request.method == "POST":
+        form = PreferenceForm(request.POST, instance=preference)
+        if form.is_valid():
+            preference = form.save(commit=False)
+            preference.updated_at = timezone.now()
+            preference.save()
+            messages.success(request, "Notification preferences saved.")
+            return redirect("notifications:index")
+    is_owner = workspace.is_owner(request.user)
+    failures = (
+        Delivery.objects.filter(workspace=workspace, status=DeliveryStatus.FAILED)
+        .select_related("alert__counterparty", "channel")
+        .order_by("-failed_at")[:FAILURES_SHOWN]
+        if is_owner
+        else []
+    )
+    context = {
+        "workspace": workspace,
+        "form": form,
+        "is_owner": is_owner,
+        "channels": ChatChannel.objects.filter(workspace=workspace),
+        "failures": failures,
+    }
+    return render(request, "notifications/index.html", context)
+
+
+@login_required
+def channel_add(request: HttpRequest) -> HttpResponse:
+    workspace = _require_owner(request)
+    form = ChannelForm(request.POST or None, initial={"kind": request.GET.get("kind", "slack")})
+    if request.method == "POST" and form.is_valid():
+        channel = form.save(commit=False)
+        channel.workspace, channel.created_by = workspace, request.user
+        channel.save()
+        _announce_saved(request, channel, form)
+        return redirect("notifications:index")
+    return render(request, "notifications/channel_form.html", {"form": form, "channel": None})
+
+
+@login_required
+def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = _owned_channel(request, pk)
+    form = ChannelForm(request.POST or None, instance=channel)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        _announce_saved(request, channel, form)
+        return redirect("notifications:index")
+    return render(request, "notifications/channel_form.html", {"form": form, "channel": channel})
+
+
+def _announce_saved(request: HttpRequest, channel: ChatChannel, form: ChannelForm) -> None:
+    messages.success(request, f"Channel “{channel.name}” saved.")
+    if form.generated_secret:
+        messages.warning(
+            request,
+            f"Signing secret of “{channel.name}”: {form.generated_secret} — copy it now, it is not shown again.",
+        )
+
+
+@login_required
+@require_POST
+def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = _owned_channel(request, pk)
+    channel.delete()
+    messages.success(request, f"Channel “{channel.name}” removed.")
+    return redirect("notifications:index")
+
+
+@login_required
+@require_POST
+def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
+    channel = _owned_channel(request, pk)
+    try:
+        channel_send_test(channel=channel)
+    except TransportError as error:
+        messages.error(request, f"The test message to “{channel.name}” failed: {error.message}")
+    else:
+        messages.success(request, f"Test message sent to “{channel.name}”.")
+    return redirect("notifications:index")
+
+
+@login_required
+@require_POST
+def delivery_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
+    workspace = _require_owner(request)
+    delivery = get_object_or_404(Delivery, pk=pk, workspace=workspace)
+    if delivery_retry(delivery=delivery):
+        transaction.on_commit(lambda: send_deliveries.delay([delivery.pk]))
+        messages.success(request, f"Sending again to {delivery.address}.")
+    return redirect("notifications:index")
