@@ -232,8 +232,22 @@ VERIFICATION_RETRY_BASE_DELAY = timedelta(seconds=env_int("VERIFICATION_RETRY_BA
 VERIFICATION_RETRY_MAX_DELAY = timedelta(seconds=env_int("VERIFICATION_RETRY_MAX_SECONDS", 3600))
 VERIFICATION_RETRY_MAX_ATTEMPTS = env_int("VERIFICATION_RETRY_MAX_ATTEMPTS", 8)
 
-# --- Monitoring -------------------------------------------------------------------------------------
+# --- Monitoring (docs/monitoring.md) -----------------------------------------------------------------
+# When the daily run fires is not a setting: it is the "monitoring: daily run" periodic task, edited in
+# the admin (django-celery-beat's database scheduler picks a change up without a restart).
 MONITORING_UNVERIFIABLE_ALERT_AFTER = timedelta(hours=env_int("MONITORING_UNVERIFIABLE_ALERT_HOURS", 72))
+# Due counterparties are claimed and enqueued this many at a time, one short transaction per chunk.
+MONITORING_CHUNK_SIZE = env_int("MONITORING_CHUNK_SIZE", 500)
+# Next due = run start + frequency - tolerance: tomorrow's run still finds it due if it starts earlier.
+MONITORING_SCHEDULE_TOLERANCE = timedelta(minutes=env_int("MONITORING_SCHEDULE_TOLERANCE_MINUTES", 180))
+# An unverified re-check (registry down) is retried after ~1, 2, 4, ... minutes (jittered), up to a cap
+# and a count; then it counts as unverified and the next period tries again. Keep the cap well below
+# CELERY_VISIBILITY_TIMEOUT: Redis redelivers a delayed message that waits longer than that.
+MONITORING_RETRY_BASE_DELAY = timedelta(seconds=env_float("MONITORING_RETRY_BASE_SECONDS", 60))
+MONITORING_RETRY_MAX_DELAY = timedelta(seconds=env_float("MONITORING_RETRY_MAX_SECONDS", 1800))
+MONITORING_RETRY_MAX_RETRIES = env_int("MONITORING_RETRY_MAX_RETRIES", 5)
+# Runs (and their per-counterparty rows) older than this are deleted when a new run starts.
+MONITORING_RUN_RETENTION = timedelta(days=env_int("MONITORING_RUN_RETENTION_DAYS", 90))
 
 # --- Notifications (docs/notifications.md) -----------------------------------------------------------
 # A transient failure (provider down, HTTP 429/5xx) is retried after 1, 2, 4, ... minutes up to the cap;

@@ -1,0 +1,115 @@
+"""Reads for monitoring's pages: a workspace's share of the runs, a counterparty's card, the schedule."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
+
+from crm.models import Alert, Counterparty, MonitoringFrequency, Workspace
+
+from .models import MonitoringRun, Recheck, RecheckOutcome
+
+DAILY_RUN_TASK = "monitoring: daily run"  # the PeriodicTask created by migration 0002
+
+
+@dataclass(frozen=True)
+class WorkspaceShare:
+    """One run as a workspace sees it: only its own counterparties' numbers."""
+
+    run: MonitoringRun
+    rechecked: int
+    checked: int
+    unverified: int
+    skipped: int
+    changed: int
+    alerts: int
+
+    @property
+    def pending(self) -> int:
+        return self.rechecked - self.checked - self.unverified - self.skipped
+
+
+def runs_for_workspace(workspace: Workspace) -> QuerySet[MonitoringRun]:
+    """Runs that re-checked at least one of the workspace's counterparties: the only runs it may see."""
+    return MonitoringRun.objects.filter(pk__in=Recheck.objects.filter(workspace=workspace).values("run_id"))
+
+
+def workspace_shares(workspace: Workspace, runs: list[MonitoringRun]) -> list[WorkspaceShare]:
+    """The workspace's numbers for each of `runs`, in one GROUP BY over its Recheck rows."""
+    totals = {
+        row["run_id"]: row
+        for row in Recheck.objects.filter(workspace=workspace, run__in=runs)
+        .values("run_id")
+        .annotate(
+            rechecked=Count("id"),
+            checked=Count("id", filter=Q(outcome=RecheckOutcome.CHECKED)),
+            unverified=Count("id", filter=Q(outcome=RecheckOutcome.UNVERIFIED)),
+            skipped=Count("id", filter=Q(outcome=RecheckOutcome.SKIPPED)),
+            changed=Count("id", filter=Q(changed=True)),
+            alerts=Sum("alerts"),
+        )
+    }
+    keys = ("rechecked", "checked", "unverified", "skipped", "changed", "alerts")
+    return [WorkspaceShare(run=run, **{key: totals.get(run.pk, {}).get(key) or 0 for key in keys}) for run in runs]
+
+
+def run_rechecks(workspace: Workspace, run: MonitoringRun) -> QuerySet[Recheck]:
+    return (
+        Recheck.objects.filter(workspace=workspace, run=run)
+        .select_related("counterparty", "last_check")
+        .order_by("-changed", "outcome", "counterparty__name", "id")
+    )
+
+
+def run_alerts(workspace: Workspace, run: MonitoringRun) -> QuerySet[Alert]:
+    """The alerts this run raised in the workspace: their checks carry the run in their idempotency key."""
+    from .services import run_key_prefix
+
+    return Alert.objects.filter(
+        workspace=workspace, check_run__idempotency_key__startswith=run_key_prefix(run.pk)
+    ).select_related("counterparty")
+
+
+def daily_run_task() -> PeriodicTask | None:
+    return PeriodicTask.objects.select_related("crontab").filter(name=DAILY_RUN_TASK).first()
+
+
+def next_run_at(after: datetime, task: PeriodicTask | None = None) -> datetime | None:
+    """When the daily run next fires at or after `after`; None when it is disabled or not a crontab."""
+    task = task or daily_run_task()
+    if task is None or not task.enabled or task.crontab is None:
+        return None
+    schedule = task.crontab.schedule
+    # remaining_delta gives the first fire time strictly after its argument; a second earlier includes `after`.
+    start, delta, _ = schedule.remaining_delta(after - timedelta(seconds=1))
+    return start + delta
+
+
+@dataclass(frozen=True)
+class Card:
+    counterparty: Counterparty
+    next_check_at: datetime | None  # the run that will re-check it
+    schedule_paused: bool  # monitored, but the daily run is disabled or gone
+    changes: list[Alert]
+    frequencies: list[tuple[str, str]]
+
+
+def monitoring_card(counterparty: Counterparty, *, history: int = 20) -> Card:
+    task = daily_run_task()
+    next_check_at = None
+    if counterparty.is_monitored:
+        due = max(counterparty.next_check_due_at or timezone.now(), timezone.now())
+        next_check_at = next_run_at(due, task)
+    return Card(
+        counterparty=counterparty,
+        next_check_at=next_check_at,
+        schedule_paused=counterparty.is_monitored and next_check_at is None,
+        changes=list(counterparty.alerts.select_related("check_run").order_by("-created_at", "-id")[:history]),
+        frequencies=[
+            (value, label) for value, label in MonitoringFrequency.choices if value != MonitoringFrequency.OFF
+        ],
+    )

@@ -1,0 +1,250 @@
+"""The re-check of one counterparty in one run: ask the registry, then store the check and its alerts.
+
+The registry is asked outside any transaction (a VIES call can take seconds). Then one transaction locks
+the counterparty, stores the check through crm's `verdict_store`, compares it with what we knew, creates
+the alerts, announces them (`crm.signals.alerts_created`), advances the due time and does the run's
+bookkeeping. Lock order and the reasons are in docs/concurrency.md ("Monitoring").
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from crm.models import Alert, AlertKind, CheckStatus, CheckTrigger, Company, Counterparty, Severity, VerificationCheck
+from crm.services import requester_for, verdict_store
+from crm.signals import alerts_created
+from verification.service import verify_vat
+from verification.vat import InvalidVatNumber, NormalisedVat, normalise_vat
+from verification.verdicts import Verdict
+
+from ..changes import Snapshot, changes_between
+from ..models import MonitoringRun, Recheck, RecheckOutcome
+from .runs import run_complete_if_done
+
+logger = logging.getLogger(__name__)
+
+
+class Result(StrEnum):
+    STORED = "stored"  # a new check was stored (and maybe alerts)
+    DUPLICATE = "duplicate"  # this attempt was already stored: a redelivered message, nothing done
+    GONE = "gone"  # the counterparty or the run no longer exists
+    SKIPPED = "skipped"  # monitoring was turned off after the fan-out claimed it
+
+
+@dataclass(frozen=True)
+class RecheckResult:
+    result: Result
+    check: VerificationCheck | None = None
+    alerts: list[Alert] = field(default_factory=list)
+    # Unverified and attempts remain: the task should run again later (see retry_countdown).
+    retry: bool = False
+
+
+def recheck_key(run_id: int, counterparty_id: int, attempt: int) -> str:
+    """The idempotency key of one attempt: a redelivered message finds its check and does nothing."""
+    return f"monitoring:{run_id}:{counterparty_id}:{attempt}"
+
+
+def run_key_prefix(run_id: int) -> str:
+    return f"monitoring:{run_id}:"
+
+
+def counterparty_recheck(*, run_id: int, counterparty_id: int, attempt: int = 0, final: bool = True) -> RecheckResult:
+    """Re-check one counterparty claimed by run `run_id`; `final` is the last attempt (no retry after it)."""
+    item = (
+        Recheck.objects.select_related("run", "counterparty__workspace")
+        .filter(run_id=run_id, counterparty_id=counterparty_id)
+        .first()
+    )
+    if item is None:
+        # The counterparty was deleted (its Recheck row with it) or the run was pruned. If that row was
+        # the run's last pending one, nobody else will notice that the run is complete.
+        _complete_if_done(run_id)
+        return RecheckResult(Result.GONE)
+    key = recheck_key(run_id, counterparty_id, attempt)
+    if item.finished_at is not None or VerificationCheck.objects.filter(idempotency_key=key).exists():
+        return RecheckResult(Result.DUPLICATE)
+    counterparty = item.counterparty
+    if not counterparty.is_monitored:
+        return _skip(item)
+    company = counterparty.workspace.default_company()
+    started_at = timezone.now()
+    # No trader name or address is sent: for a state that withholds them, VIES echoes what it was sent as
+    # the "trader name", and our own typing would then look like a registry change.
+    verdict = verify_vat(counterparty.vat_number, requester=requester_for(company))
+    return _store(item=item, verdict=verdict, company=company, started_at=started_at, key=key, final=final)
+
+
+@transaction.atomic
+def _store(
+    *, item: Recheck, verdict: Verdict, company: Company | None, started_at, key: str, final: bool
+) -> RecheckResult:
+    counterparty = (
+        Counterparty.objects.select_for_update(of=("self",)).select_related("workspace").filter(pk=item.counterparty_id)
+    ).first()
+    if counterparty is None:  # deleted while we asked the registry
+        _complete_if_done(item.run_id)
+        return RecheckResult(Result.GONE)
+    if VerificationCheck.objects.filter(idempotency_key=key).exists():
+        return RecheckResult(Result.DUPLICATE)  # a twin delivery stored it while we asked the registry
+    before = Snapshot(counterparty.status, counterparty.registered_name, counterparty.registered_address)
+    previous_check = counterparty.latest_definitive_check()
+    check = verdict_store(
+        workspace=counterparty.workspace,
+        vat=_vat_of(counterparty, verdict),
+        verdict=verdict,
+        company=company,
+        trigger=CheckTrigger.MONITORING,
+        started_at=started_at,
+        idempotency_key=key,
+    )
+    registry = verdict.registry_result
+    after = Snapshot(
+        status=check.overall_status,
+        name=registry.name if registry else None,
+        address=registry.address if registry else None,
+    )
+    alerts = alerts_for_change(
+        counterparty=counterparty, check=check, previous_check=previous_check, before=before, after=after
+    )
+    for alert in alerts:
+        alert.save()
+    if alerts:
+        alerts_created.send(sender=Alert, alerts=alerts)
+
+    Counterparty.objects.filter(pk=counterparty.pk).update(
+        next_check_due_at=item.run.next_due_for(counterparty.monitoring)
+    )
+    retry = not check.is_definitive and not final
+    changed = any(alert.kind != AlertKind.UNVERIFIABLE for alert in alerts)
+    _record(item=item, check=check, alert_count=len(alerts), changed=changed, retry=retry)
+    return RecheckResult(Result.STORED, check=check, alerts=alerts, retry=retry)
+
+
+def alerts_for_change(
+    *,
+    counterparty: Counterparty,
+    check: VerificationCheck,
+    previous_check: VerificationCheck | None,
+    before: Snapshot,
+    after: Snapshot,
+) -> list[Alert]:
+    """The alerts (unsaved) that a freshly stored check raises; rules in monitoring/changes.py.
+
+    A definitive check is compared with what we knew. An unverified one raises nothing, except, once per
+    outage streak, "unverifiable" when the registry has not answered for MONITORING_UNVERIFIABLE_ALERT_AFTER.
+    """
+    if check.is_definitive:
+        changes = [(c.kind, c.severity, c.before, c.after) for c in changes_between(before, after)]
+    else:
+        changes = _unverifiable_streak(counterparty=counterparty, check=check, previous_check=previous_check)
+    return [
+        Alert(
+            workspace_id=counterparty.workspace_id,
+            counterparty=counterparty,
+            kind=kind,
+            severity=severity,
+            before=before_text,
+            after=after_text,
+            previous_check=previous_check,
+            check_run=check,
+        )
+        for kind, severity, before_text, after_text in changes
+    ]
+
+
+def _unverifiable_streak(
+    *, counterparty: Counterparty, check: VerificationCheck, previous_check: VerificationCheck | None
+) -> list[tuple[str, str, str, str]]:
+    """("unverifiable", ...) when the registry has not answered for too long and we have not said so yet.
+
+    The streak starts at the first non-definitive check after the last definitive one (any trigger: a
+    person's successful check ends an outage too). One alert per streak: a second one is only possible
+    after a definitive answer has ended the streak.
+    """
+    streak = counterparty.checks.exclude(overall_status__in=CheckStatus.definitive())
+    if previous_check is not None:
+        streak = streak.filter(started_at__gt=previous_check.started_at)
+    first = streak.order_by("started_at", "id").first()
+    now = check.finished_at or timezone.now()
+    if first is None or now - first.started_at < settings.MONITORING_UNVERIFIABLE_ALERT_AFTER:
+        return []
+    already_said = Alert.objects.filter(
+        counterparty=counterparty, kind=AlertKind.UNVERIFIABLE, check_run__started_at__gte=first.started_at
+    ).exists()
+    if already_said:
+        return []
+    since = f"registry unreachable since {first.started_at:%Y-%m-%d %H:%M} UTC"
+    return [(AlertKind.UNVERIFIABLE, Severity.WARNING, previous_check.overall_status if previous_check else "", since)]
+
+
+def _record(*, item: Recheck, check: VerificationCheck, alert_count: int, changed: bool, retry: bool) -> None:
+    """The Recheck row and the run's totals; the run row last (it is hot: see docs/concurrency.md)."""
+    rechecks = Recheck.objects.filter(pk=item.pk)
+    progress = {"attempts": F("attempts") + 1, "alerts": F("alerts") + alert_count, "last_check": check}
+    totals = {"alerts": F("alerts") + alert_count}
+    if retry:
+        rechecks.update(**progress)
+        totals["retried"] = F("retried") + 1
+    else:
+        outcome = RecheckOutcome.CHECKED if check.is_definitive else RecheckOutcome.UNVERIFIED
+        finished = rechecks.filter(finished_at=None).update(
+            **progress, outcome=outcome, changed=changed, finished_at=timezone.now()
+        )
+        if finished:  # only the transaction that finished the row counts it: duplicates never count twice
+            counter = "checked" if check.is_definitive else "unverified"
+            totals[counter] = F(counter) + 1
+            if changed:
+                totals["changed"] = F("changed") + 1
+    MonitoringRun.objects.filter(pk=item.run_id).update(**totals)
+    if not retry:
+        run_complete_if_done(item.run_id)
+
+
+@transaction.atomic
+def _skip(item: Recheck) -> RecheckResult:
+    finished = Recheck.objects.filter(pk=item.pk, finished_at=None).update(
+        outcome=RecheckOutcome.SKIPPED, finished_at=timezone.now()
+    )
+    if finished:
+        MonitoringRun.objects.filter(pk=item.run_id).update(skipped=F("skipped") + 1)
+        run_complete_if_done(item.run_id)
+    return RecheckResult(Result.SKIPPED)
+
+
+@transaction.atomic
+def _complete_if_done(run_id: int) -> None:
+    if MonitoringRun.objects.select_for_update().filter(pk=run_id).exists():  # the run row lock orders us
+        run_complete_if_done(run_id)
+
+
+def _vat_of(counterparty: Counterparty, verdict: Verdict) -> NormalisedVat:
+    """The number to store the check under: the verdict's, else the stored one as it is."""
+    if verdict.vat is not None:
+        return verdict.vat
+    try:
+        return normalise_vat(counterparty.vat_number)
+    except InvalidVatNumber:
+        # The stored number no longer passes today's format rules: keep the check on the same row.
+        return NormalisedVat(country_code=counterparty.vat_number[:2], number=counterparty.vat_number[2:])
+
+
+def retry_countdown(attempt: int) -> float:
+    """Seconds before retry number `attempt` (1, 2, ...) of an unverified re-check.
+
+    Doubles from MONITORING_RETRY_BASE_DELAY up to MONITORING_RETRY_MAX_DELAY, with "equal jitter" (half
+    fixed, half random) so that the thousands of re-checks one outage made unverified do not all come
+    back in the same second.
+    """
+    base = settings.MONITORING_RETRY_BASE_DELAY.total_seconds()
+    ceiling = settings.MONITORING_RETRY_MAX_DELAY.total_seconds()
+    delay = min(ceiling, base * 2 ** max(attempt - 1, 0))
+    return delay / 2 + random.uniform(0, delay / 2)

@@ -1,0 +1,139 @@
+"""Runs: start one, fan its due counterparties out in chunks, notice when its last re-check finished.
+
+The fan-out claims due counterparties a chunk at a time, in one short transaction per chunk: the rows are
+locked through the partial index `counterparty_due_monitoring`, their due time is moved to the next period
+and one Recheck row per counterparty records the claim. The re-check messages leave on commit, and the
+fan-out never waits for them. See docs/monitoring.md and docs/concurrency.md.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models, transaction
+from django.db.models import Case, F, QuerySet, Value, When
+from django.utils import timezone
+
+from crm.models import Counterparty, MonitoringFrequency
+
+from ..models import MonitoringRun, Recheck, RunTrigger
+
+logger = logging.getLogger("monitoring")
+
+# Receives a run and the ids of counterparties just claimed for it, after the claim has committed.
+Dispatch = Callable[[MonitoringRun, list[int]], None]
+
+
+def run_start(*, trigger: str = RunTrigger.SCHEDULE) -> MonitoringRun:
+    """Create the run: its start time decides who is due and when they are due again."""
+    now = timezone.now()
+    run_prune(before=now - settings.MONITORING_RUN_RETENTION)
+    return MonitoringRun.objects.create(trigger=trigger, started_at=now, due=Counterparty.objects.due(now).count())
+
+
+def run_fan_out(
+    *, run: MonitoringRun, dispatch: Dispatch | None = None, chunk_size: int | None = None
+) -> MonitoringRun:
+    """Claim every counterparty due at the run's start, chunk by chunk, and hand each chunk to `dispatch`.
+
+    `dispatch` defaults to enqueueing one re-check task per counterparty. A counterparty claimed by a
+    concurrent run is not due any more by the time this one's query sees it (docs/concurrency.md).
+    """
+    _check_tolerance(run)
+    dispatch = dispatch or enqueue_rechecks
+    size = chunk_size or settings.MONITORING_CHUNK_SIZE
+    while _claim_chunk(run=run, size=size, dispatch=dispatch):
+        pass
+    _mark_fanned_out(run)
+    run.refresh_from_db()
+    return run
+
+
+def due_for_claim(run: MonitoringRun, size: int) -> QuerySet:
+    """The next `size` due counterparties as (id, workspace_id), locked: the partial index in its order."""
+    return (
+        Counterparty.objects.due(run.started_at)
+        .order_by("next_check_due_at", "id")  # the index's order: an index scan, no sort
+        .select_for_update(no_key=True)
+        .values_list("id", "workspace_id")[:size]
+    )
+
+
+@transaction.atomic
+def _claim_chunk(*, run: MonitoringRun, size: int, dispatch: Dispatch) -> int:
+    rows = list(due_for_claim(run, size))
+    if not rows:
+        return 0
+    ids = [counterparty_id for counterparty_id, _ in rows]
+    Counterparty.objects.filter(pk__in=ids).update(next_check_due_at=_next_due_expression(run))
+    Recheck.objects.bulk_create(
+        Recheck(run=run, counterparty_id=counterparty_id, workspace_id=workspace_id)
+        for counterparty_id, workspace_id in rows
+    )
+    transaction.on_commit(lambda: dispatch(run, ids))
+    return len(rows)
+
+
+def _next_due_expression(run: MonitoringRun) -> Case:
+    """Per row, by its frequency: the run's next due time (None for anything not monitored)."""
+    output = models.DateTimeField()
+    return Case(
+        *(
+            When(monitoring=frequency, then=Value(run.next_due_for(frequency), output_field=output))
+            for frequency in (MonitoringFrequency.DAILY, MonitoringFrequency.WEEKLY)
+        ),
+        default=Value(None, output_field=output),
+        output_field=output,
+    )
+
+
+def _check_tolerance(run: MonitoringRun) -> None:
+    # A tolerance as long as a period would leave claimed rows due, and the fan-out would never end.
+    if run.next_due_for(MonitoringFrequency.DAILY) <= run.started_at:
+        raise ImproperlyConfigured("MONITORING_SCHEDULE_TOLERANCE must be shorter than a day")
+
+
+def enqueue_rechecks(run: MonitoringRun, counterparty_ids: list[int]) -> None:
+    """Send one re-check message per counterparty, then count them as enqueued."""
+    from ..tasks import monitoring_recheck
+
+    for counterparty_id in counterparty_ids:
+        monitoring_recheck.apply_async(args=[run.pk, counterparty_id])
+    MonitoringRun.objects.filter(pk=run.pk).update(enqueued=F("enqueued") + len(counterparty_ids))
+
+
+@transaction.atomic
+def _mark_fanned_out(run: MonitoringRun) -> None:
+    MonitoringRun.objects.filter(pk=run.pk).update(fanned_out_at=timezone.now())
+    run_complete_if_done(run.pk)
+
+
+def run_complete_if_done(run_id: int) -> bool:
+    """Mark the run finished if it is fanned out and nothing is pending; log its summary once, on commit.
+
+    Call it inside the transaction that just updated the run row: that update's row lock orders the
+    callers, so exactly one of them sees "nothing pending" with every other's work committed.
+    """
+    if Recheck.objects.filter(run_id=run_id, finished_at__isnull=True).exists():
+        return False
+    finished = MonitoringRun.objects.filter(pk=run_id, finished_at=None, fanned_out_at__isnull=False).update(
+        finished_at=timezone.now()
+    )
+    if finished:
+        transaction.on_commit(lambda: _log_summary(run_id))
+    return bool(finished)
+
+
+def _log_summary(run_id: int) -> None:
+    run = MonitoringRun.objects.filter(pk=run_id).first()
+    if run is not None:
+        logger.info(run.summary())
+
+
+def run_prune(*, before) -> int:
+    """Delete runs (and their Recheck rows) started before `before`; the checks and alerts stay in crm."""
+    deleted, _ = MonitoringRun.objects.filter(started_at__lt=before).delete()
+    return deleted

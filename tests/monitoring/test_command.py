@@ -1,0 +1,50 @@
+"""`manage.py run_monitoring [--sync]`: a run now, with its summary printed."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from crm.models import Alert, AlertKind
+from monitoring.models import MonitoringRun, RunTrigger
+
+from .conftest import add_monitored
+
+# Committed for real, as in a shell: each chunk's messages leave when its transaction commits.
+pytestmark = [pytest.mark.usefixtures("requester"), pytest.mark.django_db(transaction=True)]
+
+
+def test_sync_rechecks_inline_and_prints_the_final_summary(sim, owner, settings, monkeypatch):
+    settings.MONITORING_RETRY_MAX_RETRIES = 3
+    backoffs: list[int] = []
+    monkeypatch.setattr("monitoring.services.inline.retry_countdown", lambda attempt: backoffs.append(attempt) or 0)
+    renamed, flaky = add_monitored(sim, owner.workspace, 1), add_monitored(sim, owner.workspace, 2)
+    sim.registry.add(renamed.vat_number, "Renamed NV", "Rue du Commerce 1\n1000 Bruxelles")
+    sim.set_fault(flaky.vat_number, "MS_UNAVAILABLE", times=2)
+    out = StringIO()
+
+    call_command("run_monitoring", "--sync", stdout=out)
+
+    run = MonitoringRun.objects.get()
+    assert run.trigger == RunTrigger.COMMAND_SYNC and run.is_finished
+    assert (run.due, run.enqueued, run.checked, run.changed, run.retried, run.unverified) == (2, 2, 2, 1, 2, 0)
+    assert list(Alert.objects.values_list("kind", flat=True)) == [AlertKind.NAME_CHANGED]
+    assert backoffs == [1, 2]  # two rounds of retries for the flaky one, each after its backoff
+    assert out.getvalue().splitlines() == [run.summary()]
+    assert "finished" in out.getvalue() and "checked=2 changed=1" in out.getvalue()
+
+
+def test_without_sync_the_rechecks_go_to_the_workers(sim, owner, monkeypatch):
+    sent = []
+    monkeypatch.setattr("monitoring.tasks.monitoring_recheck.apply_async", lambda args, **kw: sent.append(args))
+    counterparty = add_monitored(sim, owner.workspace, 1)
+    out = StringIO()
+    call_command("run_monitoring", stdout=out)
+    run = MonitoringRun.objects.get()
+    assert run.trigger == RunTrigger.COMMAND
+    assert sent == [[run.pk, counterparty.pk]]
+    lines = out.getvalue().splitlines()
+    assert lines[0] == run.summary() and "in progress" in lines[0] and "enqueued=1" in lines[0]
+    assert "workers" in lines[1]
