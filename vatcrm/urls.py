@@ -17,4 +17,5 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("crm.urls")),
+    path("monitoring/", include("monitoring.urls")),
 ]

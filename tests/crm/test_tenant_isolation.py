@@ -33,6 +33,19 @@ OBJECT_URLS: dict[str, tuple[str, Callable]] = {
 }
 MISSING_ID = 2**31 - 1
 
+
+def _monitoring_run_of(ws) -> dict:
+    """A run (global) that re-checked one of the workspace's counterparties: only then may it see the run."""
+    from monitoring.models import MonitoringRun, Recheck
+
+    run = MonitoringRun.objects.create()
+    Recheck.objects.create(run=run, counterparty=CounterpartyFactory(workspace=ws), workspace=ws)
+    return {"pk": run.pk}
+
+
+OBJECT_URLS["monitoring:run_detail"] = ("get", _monitoring_run_of)
+OBJECT_URLS["monitoring:counterparty_monitoring"] = ("post", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk})
+
 # URLs with a path argument that is deliberately not a workspace object id, and why.
 NOT_WORKSPACE_OBJECTS = {
     "crm:invitation_accept": "the secret token is the key: whoever holds the link may accept it",

@@ -1,0 +1,106 @@
+"""Monitoring pages and switches. Every query starts from request.workspace: another tenant's id is a 404."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from crm.models import Counterparty, MonitoringFrequency
+
+from .selectors import (
+    daily_run_task,
+    monitoring_card,
+    next_run_at,
+    run_alerts,
+    run_rechecks,
+    runs_for_workspace,
+    workspace_shares,
+)
+from .services import counterparty_monitoring_set
+
+# The card's script sends this header; without it (no JavaScript) the answer is a redirect.
+FETCH_HEADER = "X-Requested-With"
+
+
+@login_required
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    workspace = request.workspace
+    monitored = Counterparty.objects.for_workspace(workspace).monitored()
+    task = daily_run_task()
+    runs = list(runs_for_workspace(workspace).order_by("-started_at", "-id")[:30])
+    return render(
+        request,
+        "monitoring/overview.html",
+        {
+            "monitored_daily": monitored.filter(monitoring=MonitoringFrequency.DAILY).count(),
+            "monitored_weekly": monitored.filter(monitoring=MonitoringFrequency.WEEKLY).count(),
+            "due_now": monitored.due().count(),
+            "task": task,
+            "next_run_at": next_run_at(timezone.now(), task),
+            "shares": workspace_shares(workspace, runs),
+        },
+    )
+
+
+@login_required
+@require_GET
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = get_object_or_404(runs_for_workspace(request.workspace), pk=pk)
+    workspace = request.workspace
+    return render(
+        request,
+        "monitoring/run_detail.html",
+        {
+            "share": workspace_shares(workspace, [run])[0],
+            "rechecks": run_rechecks(workspace, run)[:500],
+            "alerts": run_alerts(workspace, run),
+        },
+    )
+
+
+@login_required
+@require_POST
+def counterparty_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
+    """Set one counterparty's monitoring (off, daily, weekly); answers fetch() with the re-rendered card."""
+    counterparty = get_object_or_404(Counterparty.objects.for_workspace(request.workspace), pk=pk)
+    # No value is a plain toggle: off becomes daily, on becomes off.
+    frequency = request.POST.get("monitoring") or (
+        MonitoringFrequency.OFF if counterparty.is_monitored else MonitoringFrequency.DAILY
+    )
+    if frequency not in MonitoringFrequency.values:
+        return HttpResponseBadRequest("monitoring must be one of: " + ", ".join(MonitoringFrequency.values))
+    counterparty_monitoring_set(workspace=request.workspace, counterparty_ids=[counterparty.pk], frequency=frequency)
+    counterparty.refresh_from_db()
+    if request.headers.get(FETCH_HEADER) == "fetch":
+        card = monitoring_card(counterparty)
+        return HttpResponse(render_to_string("monitoring/_card.html", {"card": card}, request=request))
+    messages.success(request, f"Monitoring of {counterparty.display_name}: {counterparty.get_monitoring_display()}.")
+    return redirect("crm:counterparty_detail", pk=counterparty.pk)
+
+
+@login_required
+@require_POST
+def bulk_monitoring(request: HttpRequest) -> HttpResponse:
+    """Monitoring on or off for the counterparties ticked in the CRM list (ids of other workspaces do nothing)."""
+    frequency = request.POST.get("monitoring", "")
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        back = reverse("crm:counterparty_list")
+    if frequency not in MonitoringFrequency.values:
+        return HttpResponseBadRequest("monitoring must be one of: " + ", ".join(MonitoringFrequency.values))
+    ids = [int(value) for value in request.POST.getlist("counterparty") if value.isdigit()]
+    if not ids:
+        messages.warning(request, "Tick at least one counterparty first.")
+        return redirect(back)
+    updated = counterparty_monitoring_set(workspace=request.workspace, counterparty_ids=ids, frequency=frequency)
+    label = MonitoringFrequency(frequency).label.lower()
+    messages.success(request, f"Monitoring {label} for {updated} counterpart{'y' if updated == 1 else 'ies'}.")
+    return redirect(back)
