@@ -32,7 +32,7 @@ def test_the_counterparty_page_has_the_monitoring_card(owner, counterparty):
     assert f'action="{switch_url(counterparty)}"' in page and "csrfmiddlewaretoken" in page
     assert "Turn on" in page and ">Daily<" in page and ">Weekly<" in page
     assert "VAT registration no longer valid" in page and "valid → invalid" in page  # the history of changes
-    assert 'fetch(form.action' in page and "X-Requested-With" in page
+    assert "fetch(form.action" in page and "X-Requested-With" in page
 
 
 def test_turning_monitoring_on_with_fetch_answers_the_new_card(owner, counterparty):
