@@ -2,6 +2,8 @@
 
 import pytest
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.wait import WebDriverWait
 
 from tests.factories import PASSWORD, CompanyFactory
 
@@ -14,6 +16,7 @@ def test_sign_in_with_email(browser, live_server, owner):
     browser.find_element(By.NAME, "login").send_keys(owner.user.email)
     browser.find_element(By.NAME, "password").send_keys(PASSWORD)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(expected_conditions.url_to_be(live_server.url + "/crm/"))
     assert browser.find_element(By.TAG_NAME, "h1").text == "Counterparties"
 
 
@@ -24,6 +27,7 @@ def test_verify_a_number_and_find_it_in_the_crm(signed_in_browser, live_server, 
     assert browser.find_element(By.NAME, "requester_vat_number").get_attribute("value") == "IE6388047V"
     browser.find_element(By.NAME, "vat_number").send_keys("atu 7294 3648")
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
+    WebDriverWait(browser, 10).until(expected_conditions.url_contains("/crm/counterparty/"))
 
     assert "Alpenblick Holzbau GmbH" in browser.find_element(By.TAG_NAME, "main").text
     assert "consultation number" in browser.page_source
