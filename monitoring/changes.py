@@ -80,9 +80,11 @@ def changes_between(before: Snapshot, after: Snapshot) -> list[Change]:
     elif before.status == CheckStatus.INVALID and after.status == CheckStatus.VALID:
         changes.append(Change(AlertKind.VALIDITY_REGAINED, Severity.INFO, CheckStatus.INVALID, CheckStatus.VALID))
     if text_changed(before.name, after.name):
-        changes.append(Change(AlertKind.NAME_CHANGED, Severity.WARNING, disclosed(before.name), disclosed(after.name)))
+        changes.append(Change(AlertKind.NAME_CHANGED, Severity.WARNING, _text(before.name), _text(after.name)))
     if text_changed(before.address, after.address):
-        changes.append(
-            Change(AlertKind.ADDRESS_CHANGED, Severity.WARNING, disclosed(before.address), disclosed(after.address))
-        )
+        changes.append(Change(AlertKind.ADDRESS_CHANGED, Severity.WARNING, _text(before.address), _text(after.address)))
     return changes
+
+
+def _text(value: str | None) -> str:
+    return disclosed(value) or ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
@@ -34,8 +34,12 @@ class WorkspaceShare:
 
 
 def runs_for_workspace(workspace: Workspace) -> QuerySet[MonitoringRun]:
-    """Runs that re-checked at least one of the workspace's counterparties: the only runs it may see."""
-    return MonitoringRun.objects.filter(pk__in=Recheck.objects.filter(workspace=workspace).values("run_id"))
+    """Runs that re-checked at least one of the workspace's counterparties: the only runs it may see.
+
+    An EXISTS per run (a probe of the (workspace, run) index) rather than the set of the workspace's runs:
+    the runs table is small, a big workspace's Recheck rows are not.
+    """
+    return MonitoringRun.objects.filter(Exists(Recheck.objects.filter(run=OuterRef("pk"), workspace=workspace)))
 
 
 def workspace_shares(workspace: Workspace, runs: list[MonitoringRun]) -> list[WorkspaceShare]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from django.conf import settings
@@ -71,6 +72,7 @@ def counterparty_recheck(*, run_id: int, counterparty_id: int, attempt: int = 0,
         return RecheckResult(Result.GONE)
     key = recheck_key(run_id, counterparty_id, attempt)
     if item.finished_at is not None or VerificationCheck.objects.filter(idempotency_key=key).exists():
+        logger.info("re-check %s: already done, a redelivered message is ignored", key)
         return RecheckResult(Result.DUPLICATE)
     counterparty = item.counterparty
     if not counterparty.is_monitored:
@@ -85,7 +87,7 @@ def counterparty_recheck(*, run_id: int, counterparty_id: int, attempt: int = 0,
 
 @transaction.atomic
 def _store(
-    *, item: Recheck, verdict: Verdict, company: Company | None, started_at, key: str, final: bool
+    *, item: Recheck, verdict: Verdict, company: Company | None, started_at: datetime, key: str, final: bool
 ) -> RecheckResult:
     counterparty = (
         Counterparty.objects.select_for_update(of=("self",)).select_related("workspace").filter(pk=item.counterparty_id)
@@ -94,7 +96,8 @@ def _store(
         _complete_if_done(item.run_id)
         return RecheckResult(Result.GONE)
     if VerificationCheck.objects.filter(idempotency_key=key).exists():
-        return RecheckResult(Result.DUPLICATE)  # a twin delivery stored it while we asked the registry
+        logger.info("re-check %s: a twin delivery stored it while we asked the registry", key)
+        return RecheckResult(Result.DUPLICATE)
     before = Snapshot(counterparty.status, counterparty.registered_name, counterparty.registered_address)
     previous_check = counterparty.latest_definitive_check()
     check = verdict_store(
