@@ -253,10 +253,18 @@ class ViesClient:
             return _failed(failure, exchange, _elapsed_ms(started))
         finally:
             _EXCHANGE.reset(token)
-        return _parse_reply(operation, reply, exchange, _elapsed_ms(started), country_code)
+        return _parse_reply(operation, reply, exchange, _elapsed_ms(started), country_code, sent=params)
 
 
-def _parse_reply(operation: str, reply: Any, exchange: _Exchange, latency_ms: int, country_code: str) -> ServiceResult:
+def _parse_reply(
+    operation: str,
+    reply: Any,
+    exchange: _Exchange,
+    latency_ms: int,
+    country_code: str,
+    *,
+    sent: dict[str, str] | None = None,
+) -> ServiceResult:
     """Turn a zeep reply into a result, refusing replies whose verdict we cannot trust."""
     valid = _raw_valid_flag(exchange.response)
     answered_country = (getattr(reply, "countryCode", None) or "").strip().upper()
@@ -279,6 +287,7 @@ def _parse_reply(operation: str, reply: Any, exchange: _Exchange, latency_ms: in
             if (value := getattr(reply, attr, None)) not in (None, "")
         }
         consultation = (getattr(reply, "requestIdentifier", None) or "").strip()
+        name, address = _without_echoes(name, address, reply, sent or {}, match_codes)
     else:
         name, address, match_codes, consultation = _disclosed(reply.name), _disclosed(reply.address), {}, ""
 
@@ -344,6 +353,27 @@ def _disclosed(value: object) -> str | None:
     if not text or set(text) <= {"-"}:
         return None
     return text
+
+
+def _without_echoes(
+    name: str | None, address: str | None, reply: Any, sent: dict[str, str], match_codes: dict[str, str]
+) -> tuple[str | None, str | None]:
+    """Drop trader fields that are only our own input sent back.
+
+    States that withhold names and addresses (Spain, seen in the captured ES sample) answer checkVatApprox
+    with the trader fields we sent. Such an echo is not the registry's data unless its match code says
+    the registry agrees (1); otherwise keeping it would store the user's typing as the registered name.
+    """
+
+    def echoed(attr: str) -> bool:
+        value, ours = getattr(reply, attr, None), sent.get(attr)
+        return bool(value and ours) and " ".join(value.split()).casefold() == " ".join(ours.split()).casefold()
+
+    if name is not None and echoed("traderName") and match_codes.get("name") != "1":
+        name = None
+    if address is not None and echoed("traderStreet") and match_codes.get("street") != "1":
+        address = None
+    return name, address
 
 
 def _joined_address(reply: Any) -> str | None:

@@ -167,3 +167,16 @@ def test_rejected_requester_falls_back_and_tells_the_user(owner, vies_settings):
     assert check.overall_status == CheckStatus.VALID  # answered by checkVat instead
     assert Company.objects.get().requester_rejected_at is not None
     assert b"refused IE6388047V as requester" in owner.client.get(reverse("crm:verify")).content
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [("Wrong Name SA", None), ("Naranjos del Levante SL", "Naranjos del Levante SL")],
+)
+def test_a_withholding_state_echoing_our_name_is_not_a_registered_name(owner, requester, typed, stored):
+    """Spain answers checkVatApprox with the trader name we sent: only a matching one (code 1) is kept."""
+    owner.client.post(reverse("crm:verify"), {"vat_number": "ESB29498003", "name": typed})
+    counterparty = Counterparty.objects.get()
+    vies = counterparty.last_check.results.get(service="vies")
+    assert counterparty.registered_name == stored
+    assert vies.match_codes["name"] == ("1" if stored else "2")
