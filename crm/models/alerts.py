@@ -49,7 +49,11 @@ class Alert(models.Model):
             # One check can raise each kind of alert once: a replayed re-check cannot double it.
             models.UniqueConstraint(fields=["check_run", "kind"], name="alert_one_kind_per_check")
         ]
-        indexes = [models.Index(fields=["workspace", "-created_at"], name="alert_workspace_recent")]
+        indexes = [
+            models.Index(fields=["workspace", "-created_at"], name="alert_workspace_recent"),
+            # The delivery sweep looks for recent alerts not delivered yet: a small, shrinking set.
+            models.Index(fields=["created_at"], condition=models.Q(is_sent=False), name="alert_not_sent"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_severity_display()}: {self.get_kind_display()} — {self.counterparty}"

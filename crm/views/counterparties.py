@@ -51,5 +51,4 @@ class CounterpartyDetailView(WorkspaceScopedMixin, DetailView):
         context = super().get_context_data(**kwargs)
         checks = self.object.checks.prefetch_related("results").select_related("triggered_by")[:20]
         context["checks"] = checks
-        context["alerts"] = self.object.alerts.all()[:50]
         return context
