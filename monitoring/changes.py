@@ -57,7 +57,10 @@ def disclosed(value: str | None) -> str | None:
 
 def comparable(value: str) -> str:
     """A text folded so that formatting differences vanish: accents, case, punctuation, spacing."""
-    decomposed = unicodedata.normalize("NFKD", value)
+    # Case goes before accents: some marks fold to letters (U+0345 -> iota), and upper() first makes
+    # letters that differ only in case-mapping the same (dotless i and I).
+    compatible = unicodedata.normalize("NFKD", value)
+    decomposed = unicodedata.normalize("NFKD", compatible.upper().casefold())
     without_accents = "".join(char for char in decomposed if not unicodedata.combining(char))
     spaced = _SEPARATORS.sub(" ", without_accents.casefold())
     return " ".join(_PUNCTUATION.sub("", spaced).split())
