@@ -17,8 +17,18 @@ from .recheck import counterparty_recheck, retry_countdown
 from .runs import run_fan_out, run_start
 
 
-def run_inline(*, sleep: Callable[[float], None] = time.sleep, chunk_size: int | None = None) -> MonitoringRun:
-    """Start a run, claim its counterparties and re-check them all here; returns the finished run."""
+def run_inline(
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    chunk_size: int | None = None,
+    max_retries: int | None = None,
+    on_wait: Callable[[int, float, int], None] | None = None,
+) -> MonitoringRun:
+    """Start a run, claim its counterparties and re-check them all here; returns the finished run.
+
+    Unverified ones are retried up to `max_retries` rounds (default: the setting); before each round
+    `on_wait(unverified_count, seconds, round)` is told, so an operator sees why nothing happens.
+    """
     claimed: list[int] = []
 
     def keep(run: MonitoringRun, counterparty_ids: list[int]) -> None:
@@ -26,7 +36,8 @@ def run_inline(*, sleep: Callable[[float], None] = time.sleep, chunk_size: int |
         MonitoringRun.objects.filter(pk=run.pk).update(enqueued=F("enqueued") + len(counterparty_ids))
 
     run = run_fan_out(run=run_start(trigger=RunTrigger.COMMAND_SYNC), dispatch=keep, chunk_size=chunk_size)
-    pending, last = claimed, settings.MONITORING_RETRY_MAX_RETRIES
+    pending = claimed
+    last = settings.MONITORING_RETRY_MAX_RETRIES if max_retries is None else max_retries
     for attempt in range(last + 1):
         retry = [
             counterparty_id
@@ -37,7 +48,10 @@ def run_inline(*, sleep: Callable[[float], None] = time.sleep, chunk_size: int |
         ]
         if not retry:
             break
-        sleep(retry_countdown(attempt + 1))
+        delay = retry_countdown(attempt + 1)
+        if on_wait is not None:
+            on_wait(len(retry), delay, attempt + 1)
+        sleep(delay)
         pending = retry
     run.refresh_from_db()
     return run

@@ -32,7 +32,11 @@ def test_sync_rechecks_inline_and_prints_the_final_summary(sim, owner, settings,
     assert (run.due, run.enqueued, run.checked, run.changed, run.retried, run.unverified) == (2, 2, 2, 1, 2, 0)
     assert list(Alert.objects.values_list("kind", flat=True)) == [AlertKind.NAME_CHANGED]
     assert backoffs == [1, 2]  # two rounds of retries for the flaky one, each after its backoff
-    assert out.getvalue().splitlines() == [run.summary()]
+    assert out.getvalue().splitlines() == [
+        "1 unverified (registry did not answer); retry round 1 in 0 s",
+        "1 unverified (registry did not answer); retry round 2 in 0 s",
+        run.summary(),
+    ]
     assert "finished" in out.getvalue() and "checked=2 changed=1" in out.getvalue()
 
 
@@ -48,3 +52,15 @@ def test_without_sync_the_rechecks_go_to_the_workers(sim, owner, monkeypatch):
     lines = out.getvalue().splitlines()
     assert lines[0] == run.summary() and "in progress" in lines[0] and "enqueued=1" in lines[0]
     assert "workers" in lines[1]
+
+
+def test_sync_with_no_retries_finishes_at_once_and_counts_the_unverified(sim, owner, monkeypatch):
+    monkeypatch.setattr("monitoring.services.inline.retry_countdown", lambda attempt: pytest.fail("no retry wanted"))
+    down = add_monitored(sim, owner.workspace, 1)
+    sim.set_fault(down.vat_number, "MS_UNAVAILABLE")
+
+    call_command("run_monitoring", "--sync", "--max-retries", "0", stdout=StringIO())
+
+    run = MonitoringRun.objects.get()
+    assert run.is_finished and (run.due, run.unverified) == (1, 1)
+    assert not Alert.objects.exists()
