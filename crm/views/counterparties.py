@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from ..exports import counterparty_rows, csv_lines, xlsx_bytes
 from ..filters import CounterpartyFilter
 from ..models import Counterparty
+
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class WorkspaceScopedMixin(LoginRequiredMixin):
@@ -52,3 +58,17 @@ class CounterpartyDetailView(WorkspaceScopedMixin, DetailView):
         checks = self.object.checks.prefetch_related("results").select_related("triggered_by")[:20]
         context["checks"] = checks
         return context
+
+
+@login_required
+def counterparty_export(request: HttpRequest, file_format: str) -> HttpResponse:
+    """The list as filtered on the page (same query string), as CSV or XLSX."""
+    queryset = Counterparty.objects.filter(workspace=request.workspace)
+    rows = counterparty_rows(CounterpartyFilter(request.GET, queryset=queryset).qs)
+    filename = f"counterparties-{request.workspace.slug}-{timezone.now():%Y%m%d-%H%M}.{file_format}"
+    if file_format == "xlsx":
+        response = HttpResponse(xlsx_bytes(rows), content_type=XLSX_CONTENT_TYPE)
+    else:
+        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
