@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
+if TYPE_CHECKING:
+    from .models import Workspace
+
 SESSION_KEY = "workspace_id"
+# A link may name the workspace it belongs to (`?workspace=<id>`): an alert email's link opens the alert's
+# workspace, not the one the reader last looked at. A workspace the user is not a member of is ignored.
+QUERY_PARAMETER = "workspace"
 
 
-def current_workspace(request: HttpRequest):
-    """The workspace chosen in this session, else the user's first one; None for anonymous users."""
+def current_workspace(request: HttpRequest) -> Workspace | None:
+    """The workspace a link names or this session chose, else the user's first one; None if anonymous."""
     from .models import Workspace
     from .services import workspace_create_for_user
 
@@ -19,6 +26,9 @@ def current_workspace(request: HttpRequest):
     if not user.is_authenticated:
         return None
     workspaces = Workspace.objects.for_user(user)
+    named = request.GET.get(QUERY_PARAMETER, "")
+    if named.isdigit() and workspaces.filter(pk=named).exists():
+        request.session[SESSION_KEY] = int(named)
     chosen = request.session.get(SESSION_KEY)
     workspace = (chosen and workspaces.filter(pk=chosen).first()) or workspaces.order_by("id").first()
     if workspace is None:

@@ -144,3 +144,20 @@ def test_password_change(owner):
     assert response.status_code == 302
     owner.user.refresh_from_db()
     assert owner.user.check_password(new)
+
+
+def test_a_link_naming_one_of_my_workspaces_opens_it(owner, outsider):
+    """Email links carry ?workspace=: a member of two workspaces lands in the one the link is about."""
+    Membership.objects.create(workspace=outsider.workspace, user=owner.user, role=Role.MEMBER)
+    theirs = CounterpartyFactory(workspace=outsider.workspace)
+    url = reverse("crm:counterparty_detail", args=[theirs.pk])
+    assert owner.client.get(url).status_code == 404  # the session is on the owner's own workspace
+    assert owner.client.get(url, {"workspace": outsider.workspace.pk}).status_code == 200
+    assert owner.client.get(url).status_code == 200  # and it stays there
+
+
+def test_a_link_naming_a_foreign_workspace_changes_nothing(owner, outsider):
+    theirs = CounterpartyFactory(workspace=outsider.workspace)
+    url = reverse("crm:counterparty_detail", args=[theirs.pk])
+    assert owner.client.get(url, {"workspace": outsider.workspace.pk}).status_code == 404
+    assert owner.client.get(reverse("crm:counterparty_list")).context["current_workspace"] == owner.workspace
