@@ -27,5 +27,7 @@ def verification_retry(counterparty_id: int) -> None:
         workspace=counterparty.workspace,
         vat=normalise_vat(counterparty.vat_number),
         trigger=CheckTrigger.RETRY,
-        idempotency_key=f"retry:{counterparty.pk}:{counterparty.retry_attempts}",
+        # One key per scheduled retry: a redelivered message stores nothing twice, and a later outage's
+        # retries (whose attempt numbers start again at 1) are not mistaken for this one's.
+        idempotency_key=f"retry:{counterparty.pk}:{counterparty.retry_at.isoformat()}",
     )

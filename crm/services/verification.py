@@ -141,6 +141,8 @@ def verdict_store(
     )
     counterparty.record_check(check, registry=verdict.registry_result)
     if check.overall_status == CheckStatus.UNVERIFIED and trigger != CheckTrigger.MONITORING:
+        if trigger != CheckTrigger.RETRY:
+            counterparty.retry_attempts = 0  # a person asked again: a fresh series of retries
         _schedule_retry(counterparty)
     counterparty.save()
     if company is not None:

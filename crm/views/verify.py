@@ -61,5 +61,10 @@ def verify(request: HttpRequest) -> HttpResponse:
     if wants_json:
         return JsonResponse(check_payload(check), status=201)
     if check.overall_status == CheckStatus.UNVERIFIED:
-        messages.warning(request, "The registry did not answer. The check is retried automatically.")
+        if check.counterparty.retry_at:
+            messages.warning(request, "The registry did not answer. The check is retried automatically.")
+        else:
+            messages.warning(request, "The registry did not answer. Verify again later.")
+    elif check.overall_status == CheckStatus.ERROR:
+        messages.error(request, "An error on our side stopped the check; it has been logged. Verify again.")
     return redirect("crm:counterparty_detail", pk=check.counterparty_id)

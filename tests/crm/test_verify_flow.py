@@ -180,3 +180,47 @@ def test_a_withholding_state_echoing_our_name_is_not_a_registered_name(owner, re
     vies = counterparty.last_check.results.get(service="vies")
     assert counterparty.registered_name == stored
     assert vies.match_codes["name"] == ("1" if stored else "2")
+
+
+def test_a_second_outage_is_retried_too(owner, requester, vies_settings):
+    """Retry keys are per scheduled retry: the second outage's first retry is not the first outage's."""
+    vies_settings.set_fault(VALID_AT, "MS_UNAVAILABLE", times=1)
+    owner.client.post(reverse("crm:verify"), {"vat_number": VALID_AT})
+    counterparty = Counterparty.objects.get()
+    with time_machine.travel(counterparty.retry_at, tick=True):
+        verification_retry.delay(counterparty.pk)
+    counterparty.refresh_from_db()
+    assert counterparty.status == CheckStatus.VALID and counterparty.retry_at is None
+
+    vies_settings.set_fault(VALID_AT, "MS_UNAVAILABLE", times=1)
+    with time_machine.travel(timezone.now() + timezone.timedelta(hours=1), tick=True):
+        owner.client.post(reverse("crm:verify"), {"vat_number": VALID_AT})
+        counterparty.refresh_from_db()
+        assert counterparty.retry_at is not None
+        with time_machine.travel(counterparty.retry_at, tick=True):
+            verification_retry.delay(counterparty.pk)
+    counterparty.refresh_from_db()
+    assert counterparty.last_check.overall_status == CheckStatus.VALID
+    assert counterparty.checks.filter(trigger=CheckTrigger.RETRY).count() == 2
+    assert counterparty.retry_at is None
+
+
+def test_after_the_retries_ran_out_a_person_asking_again_starts_a_fresh_series(
+    owner, requester, vies_settings, settings
+):
+    settings.VERIFICATION_RETRY_MAX_ATTEMPTS = 1
+    vies_settings.set_fault(VALID_AT, "SERVICE_UNAVAILABLE")
+    owner.client.post(reverse("crm:verify"), {"vat_number": VALID_AT})
+    counterparty = Counterparty.objects.get()
+    with time_machine.travel(counterparty.retry_at, tick=True):
+        verification_retry.delay(counterparty.pk)
+    counterparty.refresh_from_db()
+    assert counterparty.retry_at is None  # ran out
+    page = owner.client.get(reverse("crm:counterparty_detail", args=[counterparty.pk])).content.decode()
+    assert "retries ran out" in page
+
+    response = owner.client.post(reverse("crm:verify"), {"vat_number": VALID_AT}, follow=True)
+    counterparty.refresh_from_db()
+    assert counterparty.retry_at is not None and counterparty.retry_attempts == 1
+    assert "retried automatically" in response.content.decode()
+    assert "retries ran out" not in response.content.decode()
