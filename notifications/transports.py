@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
-import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, NoReturn
@@ -23,18 +21,15 @@ import requests
 from django.conf import settings
 from django.utils.html import escape
 
+from .errors import TransportError
+from .http import checked_addresses, post_pinned
 from .models import ChannelKind, ChatChannel
+
+__all__ = ["ChatMessage", "Transport", "TransportError", "refuse_private_address", "transport_for"]
 
 SIGNATURE_HEADER = "X-Vatcrm-Signature"
 DELIVERY_HEADER = "X-Vatcrm-Delivery"
 USER_AGENT = "vatcrm-notifications/1"
-
-
-class TransportError(Exception):
-    def __init__(self, message: str, *, permanent: bool = False) -> None:
-        super().__init__(message)
-        self.message = message
-        self.permanent = permanent
 
 
 @dataclass(frozen=True)
@@ -60,24 +55,12 @@ class Transport:
 
 
 def refuse_private_address(url: str) -> None:
-    """User-typed URLs must not reach the private network the workers sit in (SSRF).
+    """Raise TransportError if `url` is not http(s) or its host resolves to a non-global address.
 
-    Checked on every send, not only when the channel is saved, because DNS can change in between. A name
-    that does not resolve now is a transient failure: DNS outages happen.
+    Only a check: sending goes through `post_pinned`, which connects to the address it checked (see
+    notifications/http.py for why checking and then resolving again is not enough).
     """
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise TransportError(f"Not an http(s) URL: {parts.scheme}://…", permanent=True)
-    if settings.NOTIFICATIONS_ALLOW_PRIVATE_URLS:
-        return
-    try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise TransportError(f"Cannot resolve {parts.hostname}: {exc}") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise TransportError(f"{parts.hostname} is a private address ({address}); refused", permanent=True)
+    checked_addresses(url)
 
 
 class HttpTransport(Transport):
@@ -95,14 +78,15 @@ class HttpTransport(Transport):
         return text
 
     def post(self, url: str, *, body: bytes, headers: dict[str, str] | None = None) -> requests.Response:
-        if self.user_supplied_url:
-            refuse_private_address(url)
         headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **(headers or {})}
         timeout = (settings.NOTIFICATIONS_HTTP_CONNECT_TIMEOUT, settings.NOTIFICATIONS_HTTP_READ_TIMEOUT)
         try:
             # Redirects are not followed: a POST turned into a GET elsewhere is not a delivery, and a
             # redirect could point to an address refuse_private_address() would have refused.
-            response = requests.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
+            # User-typed URLs are connected to at the address that was checked (DNS rebinding); the
+            # operator's Telegram URL is trusted and may go through the environment's proxy.
+            send = post_pinned if self.user_supplied_url else requests.post
+            response = send(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
             raise TransportError(self.scrub(f"{type(exc).__name__}: {exc}")) from exc
         if not 200 <= response.status_code < 300:
@@ -129,7 +113,10 @@ def slack_escape(text: str) -> str:
 
 class Slack(HttpTransport):
     def secrets(self) -> list[str]:
-        return [self.config.get("url", "")]
+        # The whole URL is the credential; errors from urllib3 quote only its path ("url: /services/...").
+        url = self.config.get("url", "")
+        path = urlsplit(url).path
+        return [url, path if len(path) > 1 else ""]
 
     def send(self, message: ChatMessage) -> str | None:
         text = f"*{slack_escape(message.title)}*\n{slack_escape(message.text)}\n<{message.url}|Open in vatcrm>"

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
+import requests
+import urllib3.util.connection
 
 from crm.models import Severity
+from notifications.http import PinnedAdapter
 from notifications.models import ChannelKind, Delivery, DeliveryStatus
 from notifications.services import channel_send_test, deliveries_for_alerts, deliveries_send
 from notifications.transports import (
@@ -168,3 +172,108 @@ def test_a_test_message_goes_out_now_and_says_so(owner, http_fake):
     [request] = http_fake.requests
     assert request.json()["type"] == "test"
     assert verify_signature("s" * 20, request.body, request.headers["X-Vatcrm-Signature"])
+
+
+REAL_GETADDRINFO = socket.getaddrinfo
+
+
+def rebinding_resolver(name: str, answers: list[str]):
+    """A DNS server under an attacker's control: `name` answers each address of `answers` in turn (the
+    last one from then on); every other name, and numeric addresses, resolve as usual."""
+    asked: list[str] = []
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host != name:
+            return REAL_GETADDRINFO(host, port, *args, **kwargs)
+        address = answers[min(len(asked), len(answers) - 1)]
+        asked.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    return getaddrinfo, asked
+
+
+@pytest.fixture
+def connections(monkeypatch) -> list[tuple[str, int]]:
+    """Where urllib3 opens its sockets. Loopback goes through (the fakes live there); anything else is
+    refused at once, since the tests have no network."""
+    opened: list[tuple[str, int]] = []
+    real = urllib3.util.connection.create_connection
+
+    def create_connection(address, *args, **kwargs):
+        opened.append(address)
+        if not str(address[0]).startswith("127."):
+            raise ConnectionRefusedError(f"no network in tests: {address[0]}")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", create_connection)
+    return opened
+
+
+def test_dns_rebinding_cannot_move_the_connection_to_loopback(http_fake, settings, monkeypatch, connections):
+    """The name answers a public address to the check and 127.0.0.1 to anyone asking after: the request
+    goes to the checked public address (refused here: no network), never to the fake on loopback."""
+    settings.NOTIFICATIONS_ALLOW_PRIVATE_URLS = False
+    port = http_fake.server.server_address[1]
+    resolver, asked = rebinding_resolver("hooks.rebind.example", ["93.184.215.14", "127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+    hook = channel(ChannelKind.WEBHOOK, url=f"http://hooks.rebind.example:{port}/hook", secret="s" * 20)
+
+    with pytest.raises(TransportError) as error:
+        transport_for(hook).send(MESSAGE)
+
+    assert not error.value.permanent  # a connection error: retried later, and checked again then
+    assert http_fake.requests == [], "the request reached loopback"
+    assert connections == [("93.184.215.14", port)]
+    assert asked == ["93.184.215.14"], "the name is resolved once, for the check"
+
+
+def test_the_request_still_names_the_host_it_was_sent_to(http_fake, monkeypatch, connections):
+    """Pinned to the address, the request keeps the URL's host in its Host header (and in TLS: SNI and the
+    certificate check go by `server_hostname` / `assert_hostname`)."""
+    port = http_fake.server.server_address[1]
+    resolver, _ = rebinding_resolver("erp.customer.example", ["127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+    transport_for(channel(ChannelKind.WEBHOOK, url=f"http://erp.customer.example:{port}/h", secret="s" * 20)).send(
+        MESSAGE
+    )
+
+    [request] = http_fake.requests
+    assert request.headers["Host"] == f"erp.customer.example:{port}"
+    assert connections == [("127.0.0.1", port)]
+
+
+def test_https_keeps_the_host_name_for_sni_and_the_certificate(settings):
+    settings.NOTIFICATIONS_ALLOW_PRIVATE_URLS = False
+    adapter = PinnedAdapter(hostname="hooks.slack.com", address="93.184.215.14")
+    request = requests.Request("POST", "https://hooks.slack.com/services/x").prepare()
+
+    host, pool = adapter.build_connection_pool_key_attributes(request, True)
+
+    assert host == {"scheme": "https", "host": "93.184.215.14", "port": None}
+    assert pool["server_hostname"] == pool["assert_hostname"] == "hooks.slack.com"
+    assert pool["cert_reqs"] == "CERT_REQUIRED"
+    other = requests.Request("POST", "https://elsewhere.example/x").prepare()
+    with pytest.raises(requests.exceptions.InvalidURL):
+        adapter.build_connection_pool_key_attributes(other, True)
+
+
+def test_any_private_address_among_the_answers_refuses_the_url(settings, monkeypatch):
+    settings.NOTIFICATIONS_ALLOW_PRIVATE_URLS = False
+    answers = [("93.184.215.14", 443), ("10.0.0.5", 443)]
+    monkeypatch.setattr(
+        socket,
+        "getaddrinfo",
+        lambda *a, **k: [(socket.AF_INET, socket.SOCK_STREAM, 6, "", answer) for answer in answers],
+    )
+    with pytest.raises(TransportError) as error:
+        refuse_private_address("https://mixed.example/hook")
+    assert error.value.permanent and "10.0.0.5" in error.value.message
+
+
+def test_a_slack_url_never_appears_in_an_error_even_as_a_path(settings):
+    settings.NOTIFICATIONS_HTTP_CONNECT_TIMEOUT = 0.5
+    url = f"http://127.0.0.1:{free_port()}/services/T1/B2/very-secret-slack-path"  # nothing listens
+    with pytest.raises(TransportError) as error:
+        transport_for(channel(ChannelKind.SLACK, url=url)).send(MESSAGE)
+    assert "very-secret-slack-path" not in error.value.message
