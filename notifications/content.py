@@ -26,13 +26,19 @@ def absolute(path: str) -> str:
     return settings.PUBLIC_BASE_URL + path
 
 
+def in_workspace(path: str, workspace_id: int) -> str:
+    # The workspace in every link: the reader may be looking at another of their workspaces in the browser,
+    # where the alert's counterparty is a 404. crm's CurrentWorkspaceMiddleware switches the session to
+    # the workspace a link names when the reader is one of its members (and ignores it otherwise).
+    return absolute(path) + f"?workspace={workspace_id}"
+
+
 def counterparty_url(alert: Alert) -> str:
-    return absolute(reverse("crm:counterparty_detail", args=[alert.counterparty_id]))
+    return in_workspace(reverse("crm:counterparty_detail", args=[alert.counterparty_id]), alert.workspace_id)
 
 
 def preferences_url(workspace: Workspace) -> str:
-    # The workspace in the link: the reader may be looking at another of their workspaces in the browser.
-    return absolute(reverse("notifications:index")) + f"?workspace={workspace.pk}"
+    return in_workspace(reverse("notifications:index"), workspace.pk)
 
 
 def message_id(key: str) -> str:
@@ -136,7 +142,7 @@ def channel_test_message(channel: ChatChannel, *, key: str) -> ChatMessage:
         event="test",
         title="Test message from vatcrm",
         text=f"The channel “{channel.name}” of {channel.workspace.name} works: alerts will arrive here.",
-        url=absolute(reverse("notifications:index")),
+        url=in_workspace(reverse("notifications:index"), channel.workspace_id),
         severity=Severity.INFO,
         data={"channel": channel.name},
     )

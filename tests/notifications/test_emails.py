@@ -9,7 +9,7 @@ from django.urls import reverse
 from crm.models import AlertKind, Severity
 from notifications.models import Delivery, DeliveryMode, DeliveryStatus
 from notifications.services import deliveries_for_alerts, deliveries_send, digests_send
-from tests.factories import AlertFactory
+from tests.factories import AlertFactory, MembershipFactory, WorkspaceFactory
 
 from .conftest import PUBLIC
 from .factories import DeliveryFactory, NotificationPreferenceFactory
@@ -153,3 +153,19 @@ def test_a_failed_digest_is_retried_by_the_sweep_not_before(owner, settings):
     assert digests_send().retrying == 1
     Delivery.objects.update(address="owner@example.com", next_attempt_at=alert.created_at)
     assert deliveries_sweep().sent.sent == 1
+
+
+def test_the_email_link_opens_the_alert_for_a_member_looking_at_another_workspace(owner, alert):
+    """A member of two workspaces, whose session is on the other one, follows the link of an alert email."""
+    elsewhere = WorkspaceFactory(name="Elsewhere Ltd")
+    MembershipFactory(workspace=elsewhere, user=owner.user)
+    owner.client.get(reverse("crm:counterparty_list"), {"workspace": elsewhere.pk})  # the session moves there
+    deliveries_for_alerts(alert_ids=[alert.pk])
+    deliveries_send()
+
+    [message] = mail.outbox
+    [link] = [word for word in message.body.split() if "/crm/counterparty/" in word]
+    response = owner.client.get(link.removeprefix(PUBLIC))
+
+    assert response.status_code == 200
+    assert b"Bolt Logistics B.V." in response.content

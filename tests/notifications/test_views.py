@@ -53,6 +53,17 @@ def test_the_link_in_an_email_switches_to_the_alerts_workspace_if_it_is_one_of_t
     assert b"Other Corp" not in owner.client.get(INDEX).content
 
 
+def test_the_preferences_link_of_an_email_opens_the_page_of_that_workspace(owner):
+    second = WorkspaceFactory(name="Second Ltd")
+    MembershipFactory(workspace=second, user=owner.user)
+
+    response = owner.client.get(INDEX, {"workspace": second.pk}, follow=True)
+
+    assert response.redirect_chain == [(INDEX, 302)]
+    assert "<h1>Notifications · Second Ltd</h1>" in response.content.decode()
+    assert "<h1>Notifications · Second Ltd</h1>" in owner.client.get(INDEX).content.decode(), "and it stays there"
+
+
 @pytest.mark.parametrize(
     ("kind", "fields", "secret"),
     [
