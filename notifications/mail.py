@@ -15,7 +15,7 @@ import smtplib
 from anymail.exceptions import AnymailInvalidAddress, AnymailRecipientsRefused
 from django.core.mail import EmailMessage, get_connection
 
-from .transports import TransportError
+from .errors import INTERRUPTIONS, TransportError
 
 logger = logging.getLogger(__name__)
 
@@ -66,13 +66,21 @@ class Mailer:
     def __enter__(self) -> Mailer:
         try:
             self.connection.open()
+        except INTERRUPTIONS:
+            raise
         except Exception as exc:
             self.broken = TransportError(describe(exc))
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        if kind is not None and issubclass(kind, INTERRUPTIONS):
+            # The task's time is up: a polite QUIT to a hanging server could wait a whole EMAIL_TIMEOUT,
+            # past the hard limit, before the outcomes are recorded. The socket goes with the object.
+            return
         try:
             self.connection.close()
+        except INTERRUPTIONS:
+            raise
         except Exception:  # a server that hung up before QUIT: the messages were sent or recorded already
             logger.info("closing the email connection failed", exc_info=True)
 
@@ -82,6 +90,8 @@ class Mailer:
         message.connection = self.connection
         try:
             sent = message.send()
+        except INTERRUPTIONS:
+            raise  # not a provider's answer: the task is being stopped (services/batch.py)
         except Exception as exc:
             error = email_error(exc)
             if not error.permanent and not isinstance(exc, smtplib.SMTPRecipientsRefused):

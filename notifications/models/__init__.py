@@ -2,6 +2,7 @@
 
 from .channels import ChannelKind, ChatChannel
 from .deliveries import Delivery, DeliveryStatus
+from .digests import DigestRun
 from .preferences import DeliveryMode, NotificationPreference
 
 __all__ = [
@@ -10,5 +11,6 @@ __all__ = [
     "Delivery",
     "DeliveryMode",
     "DeliveryStatus",
+    "DigestRun",
     "NotificationPreference",
 ]

@@ -1,7 +1,7 @@
 """Writes that span several rows: the fan-out of alerts into deliveries, sending, digests, the sweep."""
 
 from .channels import channel_send_test, delivery_retry
-from .digests import digests_send
+from .digests import digests_resume, digests_send
 from .fanout import alerts_fan_out_missed, deliveries_for_alerts
 from .sending import (
     BATCH_SIZE,
@@ -28,5 +28,6 @@ __all__ = [
     "deliveries_send_due",
     "deliveries_sweep",
     "delivery_retry",
+    "digests_resume",
     "digests_send",
 ]

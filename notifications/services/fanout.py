@@ -13,7 +13,7 @@ from django.utils import timezone
 from crm.models import Alert, Membership, Workspace
 
 from ..models import ChatChannel, Delivery, NotificationPreference
-from .sending import alerts_mark_sent
+from .outcomes import alerts_mark_sent
 
 # The on-commit fan-out normally runs within seconds; the sweep only takes alerts older than this, so it
 # does not race the normal path for nothing (a race would be harmless: the unique constraints hold).

@@ -7,9 +7,11 @@ from datetime import datetime, timedelta
 
 from django.utils import timezone
 
-from .digests import digests_send
+from .budget import SEND_BUDGET, Deadline
+from .digests import digests_resume, digests_send
 from .fanout import alerts_fan_out_missed
-from .sending import BATCH_SIZE, SWEEP_BUDGET, SendSummary, deliveries_release_stale, deliveries_send_due
+from .outcomes import SendSummary
+from .sending import BATCH_SIZE, deliveries_release_stale, deliveries_send_due
 
 
 @dataclass
@@ -23,13 +25,16 @@ class SweepSummary:
 
 
 def deliveries_sweep(
-    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, budget: timedelta | None = SWEEP_BUDGET
+    *, now: datetime | None = None, batch_size: int = BATCH_SIZE, budget: timedelta | None = SEND_BUDGET
 ) -> SweepSummary:
-    """Stale claims back to the queue, missed fan-outs done, then every due delivery and digest retry."""
+    """Stale claims back to the queue, missed fan-outs done, then every due delivery, the digest retries
+    and what a stopped digest run left behind: all of it within one time budget."""
     now = now or timezone.now()
+    deadline = Deadline.after(budget)
     released = deliveries_release_stale(now=now)
     fanned_out = alerts_fan_out_missed(now=now)
     now = max(now, timezone.now())  # the rows just fanned out are due now, not at the start of the sweep
-    sent = deliveries_send_due(now=now, batch_size=batch_size, budget=budget)
-    sent += digests_send(now=now, retries_only=True)
+    sent = deliveries_send_due(now=now, batch_size=batch_size, deadline=deadline)
+    sent += digests_send(now=now, retries_only=True, deadline=deadline)
+    sent += digests_resume(now=now, deadline=deadline)
     return SweepSummary(released=released, fanned_out=fanned_out, sent=sent)

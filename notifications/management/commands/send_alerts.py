@@ -25,4 +25,4 @@ class Command(BaseCommand):
         summary = deliveries_sweep(budget=None)
         self.stdout.write(f"Deliveries: {summary}" + (f" ({hastened} retries brought forward)." if hastened else "."))
         if digests:
-            self.stdout.write(f"Digests: {digests_send()}.")
+            self.stdout.write(f"Digests: {digests_send(budget=None)}.")

@@ -1,0 +1,28 @@
+"""The daily digest runs: what lets the sweep finish a run that stopped before every digest went out."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class DigestRun(models.Model):
+    """One daily digest run: it sends the digest rows due at `started_at`.
+
+    A run that stops before it is through (its time budget spent, Celery's time limit, a killed worker)
+    stays unfinished; the beat sweep resumes it (services/digests.py), so the members it had not reached
+    yet get their digest minutes later, not a day later.
+    """
+
+    started_at = models.DateTimeField(default=timezone.now)
+    # Set when the run returns or raises; still empty if its process was killed.
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    finished = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["started_at"], condition=models.Q(finished=False), name="digest_run_open")]
+
+    def __str__(self) -> str:
+        state = "finished" if self.finished else ("stopped" if self.stopped_at else "running")
+        return f"Digest run of {self.started_at:%Y-%m-%d %H:%M} ({state})"
