@@ -143,10 +143,15 @@ def deliveries_release_stale(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     stale = Delivery.objects.stale_claims(now)
     reason = "The sender stopped before recording an outcome (claim timed out)"
-    expired = stale.filter(expires_at__lte=now).update(
+    # The rows past their give-up time are failed; their alerts may be done now, and nothing else would
+    # ever mark them (no sender will record anything on these rows again).
+    expiring = list(stale.filter(expires_at__lte=now).values_list("pk", "alert_id"))
+    expired = stale.filter(pk__in=[pk for pk, _ in expiring]).update(
         status=DeliveryStatus.FAILED, claim_token=None, failed_at=now, last_error=reason
     )
     released = stale.update(status=DeliveryStatus.PENDING, claim_token=None, next_attempt_at=now, last_error=reason)
+    if expired:
+        alerts_mark_sent(alert_ids={alert_id for _, alert_id in expiring})
     if expired or released:
         logger.warning("Released %s stale claims, gave up %s", released, expired)
     return released + expired

@@ -16,6 +16,7 @@ from notifications import tasks
 from notifications.models import Delivery, DeliveryStatus
 from notifications.services import (
     deliveries_for_alerts,
+    deliveries_release_stale,
     deliveries_send,
     deliveries_send_due,
     deliveries_sweep,
@@ -186,3 +187,18 @@ def test_send_alerts_command_sends_everything_pending_now(pending, settings):
     assert "Deliveries: 1 sent" in out.getvalue() and "(1 retries brought forward)" in out.getvalue()
     assert "Digests: 0 sent" in out.getvalue()
     assert len(mail.outbox) == 6
+
+
+def test_a_stale_claim_past_its_give_up_time_fails_and_its_alert_is_done(owner, settings):
+    """The sender died holding the alert's only delivery, and the give-up time passed meanwhile: the row
+    is failed, and the alert must be done too (nothing else will ever mark it)."""
+    delivery = DeliveryFactory(alert__check_run__counterparty__workspace=owner.workspace)
+    [held] = claim(Delivery.objects.due().filter(pk=delivery.pk), limit=1, now=timezone.now())
+    later = timezone.now() + settings.NOTIFICATIONS_GIVE_UP_AFTER + timedelta(minutes=1)
+
+    assert deliveries_release_stale(now=later) == 1
+
+    held.refresh_from_db()
+    assert held.status == DeliveryStatus.FAILED and "claim timed out" in held.last_error
+    alert = Alert.objects.get()
+    assert alert.is_sent and alert.sent_at is not None
