@@ -17,6 +17,7 @@ from types import TracebackType
 from ..errors import INTERRUPTIONS, TransportError
 from ..models import Delivery
 from .outcomes import Outcome, SendSummary, alerts_mark_sent, give_back, record_one
+from .recipients import refusals
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +59,12 @@ class Batch:
             # The database is gone as well: the claim timeout will bring the rows back. The original
             # exception is the one that matters (and is raised on).
             logger.exception("Could not record or give back claimed deliveries after %s", kind.__name__)
+
+    def refuse_unwanted(self) -> None:
+        """Fail, without sending, the rows whose member left or whose channel was switched off."""
+        refused = refusals(self.waiting.values())
+        for pk, error in refused.items():
+            self._settle([self.waiting[pk]], message_id=None, error=error)
 
     def pending(self, deliveries: list[Delivery]) -> list[Delivery]:
         return [delivery for delivery in deliveries if delivery.pk in self.waiting]

@@ -110,6 +110,7 @@ def _send_groups(due: QuerySet[Delivery], *, now: datetime, deadline: Deadline) 
 
 def _send_digest(claimed: list[Delivery], *, now: datetime) -> SendSummary:
     with Batch(claimed, now=now) as batch:
+        batch.refuse_unwanted()  # a member who left, or was deactivated, since the alerts came
         rows = batch.pending(claimed)
         if rows:
             batch.send(rows, _send_one_digest)

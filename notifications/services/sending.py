@@ -100,6 +100,7 @@ def deliveries_send(
     if ids is not None:
         queryset = queryset.filter(pk__in=list(ids))
     with Batch(claim(queryset, limit=limit, now=now), now=now) as batch:
+        batch.refuse_unwanted()
         emails = [delivery for delivery in batch.waiting.values() if delivery.is_email]
         chats = [delivery for delivery in batch.waiting.values() if not delivery.is_email]
         if emails:

@@ -2,7 +2,7 @@
 
 import factory
 
-from crm.models import Severity
+from crm.models import Membership, Role, Severity
 from notifications.models import ChannelKind, ChatChannel, Delivery, NotificationPreference
 from tests.factories import AlertFactory, UserFactory, WorkspaceFactory
 
@@ -38,8 +38,17 @@ class DeliveryFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Delivery
+        skip_postgeneration_save = True  # the membership hook writes its own row, not the delivery
 
     alert = factory.SubFactory(AlertFactory)
     workspace = factory.SelfAttribute("alert.workspace")
     recipient = factory.SubFactory(UserFactory)
     address = factory.LazyAttribute(lambda delivery: delivery.recipient.email if delivery.recipient else "channel")
+
+    @factory.post_generation
+    def membership(delivery, create, extracted, **kwargs) -> None:
+        # Senders check that the recipient is still a member; pass `membership=False` for one who is not.
+        if create and delivery.recipient_id and extracted is not False:
+            Membership.objects.get_or_create(
+                workspace=delivery.workspace, user=delivery.recipient, defaults={"role": Role.MEMBER}
+            )
