@@ -81,8 +81,20 @@ def host_header(url: str) -> str:
     return name if parts.port in (None, default_port) else f"{name}:{parts.port}"
 
 
+def normalized(url: str) -> str:
+    """The URL as requests will send it (an international name in punycode), so that the name checked,
+    the name pinned and the name requests asks for are one and the same."""
+    prepared = requests.PreparedRequest()
+    try:
+        prepared.prepare_url(url, None)
+    except requests.RequestException as exc:
+        raise TransportError(f"Not a usable URL: {type(exc).__name__}", permanent=True) from exc
+    return prepared.url or url
+
+
 def post_pinned(url: str, **kwargs: Any) -> requests.Response:
     """`requests.post(url, **kwargs)` to the address checked by `checked_addresses`, never to another."""
+    url = normalized(url)
     address = checked_addresses(url)[0]
     hostname = urlsplit(url).hostname or ""
     with requests.Session() as session:

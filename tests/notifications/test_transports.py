@@ -277,3 +277,15 @@ def test_a_slack_url_never_appears_in_an_error_even_as_a_path(settings):
     with pytest.raises(TransportError) as error:
         transport_for(channel(ChannelKind.SLACK, url=url)).send(MESSAGE)
     assert "very-secret-slack-path" not in error.value.message
+
+
+def test_an_international_host_name_is_checked_and_pinned_in_punycode(http_fake, monkeypatch, connections):
+    port = http_fake.server.server_address[1]
+    resolver, asked = rebinding_resolver("xn--bcher-kva.example", ["127.0.0.1"])
+    monkeypatch.setattr(socket, "getaddrinfo", resolver)
+
+    transport_for(channel(ChannelKind.WEBHOOK, url=f"http://bücher.example:{port}/h", secret="s" * 20)).send(MESSAGE)
+
+    assert asked == ["127.0.0.1"]
+    [request] = http_fake.requests
+    assert request.headers["Host"] == f"xn--bcher-kva.example:{port}"
