@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import logging
+from smtplib import SMTPException
 
 from celery import shared_task
 from django.utils import timezone
 
 from verification.vat import normalise_vat
 
-from .models import CheckTrigger, Counterparty
+from .models import CheckTrigger, Counterparty, Invitation
 from .services import run_verification
-
-logger = logging.getLogger(__name__)
+from .services.workspaces import invitation_email_send
 
 
 @shared_task(acks_late=True)
@@ -31,3 +30,12 @@ def verification_retry(counterparty_id: int) -> None:
         # retries (whose attempt numbers start again at 1) are not mistaken for this one's.
         idempotency_key=f"retry:{counterparty.pk}:{counterparty.retry_at.isoformat()}",
     )
+
+
+@shared_task(autoretry_for=(OSError, SMTPException), retry_backoff=30, retry_backoff_max=1800, max_retries=10)
+def invitation_send(invitation_id: int) -> None:
+    """Email an invitation; a mail server that is down is retried with backoff."""
+    invitation = Invitation.objects.select_related("workspace", "invited_by").filter(pk=invitation_id).first()
+    if invitation is None or not invitation.is_pending:
+        return
+    invitation_email_send(invitation=invitation)

@@ -111,6 +111,12 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.workspace}"
 
+    def is_for(self, user) -> bool:
+        """Whether `user` has the invited address (their login email, or another verified one)."""
+        if (user.email or "").lower() == self.email:
+            return True
+        return user.emailaddress_set.filter(email__iexact=self.email, verified=True).exists()
+
     @property
     def is_pending(self) -> bool:
         return self.accepted_at is None and timezone.now() < self.created_at + INVITATION_VALIDITY

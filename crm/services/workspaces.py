@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
@@ -13,7 +14,7 @@ from ..models import Company, Invitation, Membership, Role, Workspace
 
 
 @transaction.atomic
-def workspace_create_for_user(*, user, name: str | None = None) -> Workspace:
+def workspace_create_for_user(*, user: AbstractBaseUser, name: str | None = None) -> Workspace:
     """Create a workspace owned by `user`; its name defaults to the part of the email before the @."""
     label = name or f"{(user.email or user.get_username()).split('@')[0]}'s workspace"
     workspace = Workspace(name=label[:120], slug=Workspace.unique_slug_for(label))
@@ -23,7 +24,7 @@ def workspace_create_for_user(*, user, name: str | None = None) -> Workspace:
     return workspace
 
 
-def invitation_create(*, workspace: Workspace, email: str, invited_by) -> Invitation:
+def invitation_create(*, workspace: Workspace, email: str, invited_by: AbstractBaseUser) -> Invitation:
     """Invite a colleague by email; sending waits for the commit so no mail names a rolled-back row."""
     email = email.strip().lower()
     with transaction.atomic():
@@ -35,11 +36,15 @@ def invitation_create(*, workspace: Workspace, email: str, invited_by) -> Invita
         else:
             invitation.created_at = timezone.now()
             invitation.save(update_fields=["created_at"])
-        transaction.on_commit(lambda: _send_invitation_email(invitation))
+        from ..tasks import invitation_send
+
+        # Sent by a task after the commit: a mail server that is down delays the email, not the page.
+        transaction.on_commit(lambda: invitation_send.delay(invitation.pk))
     return invitation
 
 
-def _send_invitation_email(invitation: Invitation) -> None:
+def invitation_email_send(*, invitation: Invitation) -> None:
+    """Email the invitation link to the invited address (raises on a mail server error, for retries)."""
     link = settings.PUBLIC_BASE_URL + reverse("crm:invitation_accept", args=[invitation.token])
     context = {"invitation": invitation, "link": link}
     send_mail(
@@ -51,10 +56,21 @@ def _send_invitation_email(invitation: Invitation) -> None:
     )
 
 
+class InvitationUnusable(Exception):
+    """The invitation was used by someone else, or is addressed to another email than the user's."""
+
+
 @transaction.atomic
-def invitation_accept(*, invitation: Invitation, user) -> Membership:
-    """Join the invitation's workspace as a member (an existing membership is kept as it is)."""
+def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership:
+    """Join the invitation's workspace as a member (an existing membership is kept as it is).
+
+    Only the invited address may accept: a forwarded link does not let someone else in.
+    """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if not invitation.is_for(user):
+        raise InvitationUnusable(f"This invitation was sent to {invitation.email}.")
+    if invitation.accepted_at is not None and invitation.accepted_by_id != user.pk:
+        raise InvitationUnusable("This invitation has already been used.")
     try:
         with transaction.atomic():
             membership, _ = Membership.objects.get_or_create(
@@ -69,14 +85,17 @@ def invitation_accept(*, invitation: Invitation, user) -> Membership:
     return membership
 
 
-def invitation_accept_pending_for(*, user, token: str | None) -> Membership | None:
-    """After signup through an invitation link, join that workspace."""
+def invitation_accept_pending_for(*, user: AbstractBaseUser, token: str | None) -> Membership | None:
+    """After signup through an invitation link, join that workspace (if the link was for this address)."""
     if not token:
         return None
     invitation = Invitation.objects.filter(token=token, accepted_at=None).first()
     if invitation is None or not invitation.is_pending:
         return None
-    return invitation_accept(invitation=invitation, user=user)
+    try:
+        return invitation_accept(invitation=invitation, user=user)
+    except InvitationUnusable:
+        return None
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from ..forms import InvitationForm, WorkspaceSettingsForm
 from ..middleware import SESSION_KEY
 from ..models import Invitation, Workspace
 from ..services import invitation_accept, invitation_create
+from ..services.workspaces import InvitationUnusable
 from ..signals import INVITATION_SESSION_KEY
 
 
@@ -55,8 +56,15 @@ def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
     if not request.user.is_authenticated:
         request.session[INVITATION_SESSION_KEY] = token
         return render(request, "crm/invitation_welcome.html", {"invitation": invitation})
+    if not invitation.is_for(request.user):
+        return render(
+            request, "crm/invitation_expired.html", {"invitation": invitation, "wrong_user": True}, status=403
+        )
     if request.method == "POST":
-        membership = invitation_accept(invitation=invitation, user=request.user)
+        try:
+            membership = invitation_accept(invitation=invitation, user=request.user)
+        except InvitationUnusable:
+            return render(request, "crm/invitation_expired.html", {"invitation": invitation}, status=410)
         request.session[SESSION_KEY] = membership.workspace_id
         messages.success(request, f"You joined {membership.workspace.name}.")
         return redirect("crm:counterparty_list")

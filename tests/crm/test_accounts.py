@@ -161,3 +161,31 @@ def test_a_link_naming_a_foreign_workspace_changes_nothing(owner, outsider):
     url = reverse("crm:counterparty_detail", args=[theirs.pk])
     assert owner.client.get(url, {"workspace": outsider.workspace.pk}).status_code == 404
     assert owner.client.get(reverse("crm:counterparty_list")).context["current_workspace"] == owner.workspace
+
+
+def test_an_invitation_is_only_for_the_invited_address(owner, outsider):
+    invitation = Invitation.objects.create(workspace=owner.workspace, email="someone.else@example.com")
+    url = reverse("crm:invitation_accept", args=[invitation.token])
+    response = outsider.client.post(url)
+    assert response.status_code == 403 and b"This invitation is for someone else" in response.content
+    assert not Membership.objects.filter(workspace=owner.workspace, user=outsider.user).exists()
+
+
+def test_an_invitation_with_the_mail_server_down_is_saved_and_sent_later(
+    owner, settings, django_capture_on_commit_callbacks, monkeypatch
+):
+    from crm import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.invitation_send, "delay", lambda invitation_id: sent.append(invitation_id))
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 9  # nothing listens: connection refused
+    with django_capture_on_commit_callbacks(execute=True):
+        response = owner.client.post(
+            reverse("crm:workspace_settings"), {"invite": "1", "email": "colleague@example.com"}
+        )
+    assert response.status_code == 302  # the page does not wait for, or fail on, the mail server
+    invitation = Invitation.objects.get()
+    assert sent == [invitation.pk]
+    with pytest.raises(ConnectionRefusedError):
+        tasks.invitation_send.run(invitation.pk)  # the task's autoretry covers OSError
