@@ -16,7 +16,7 @@ RUN pip install -r requirements/prod.txt
 
 COPY --chown=vatcrm:vatcrm . .
 # collectstatic needs settings but no database or secret of the real deployment.
-RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
+RUN SECRET_KEY=build-only PUBLIC_BASE_URL=http://build.invalid DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
 
 USER vatcrm
 EXPOSE 8000

@@ -1,6 +1,7 @@
 """The operators' console: staff see every workspace; evidence is read-only."""
 
 from django.contrib import admin
+from django.utils import timezone
 
 from .models import (
     Alert,
@@ -81,6 +82,15 @@ class CounterpartyAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     date_hierarchy = "created_at"
+
+    def save_model(self, request, obj: Counterparty, form, change: bool) -> None:
+        # Monitoring turned on here is due at once (the next run checks it), as in the CRM's own switch;
+        # turned off, it is never due. Without this the row was monitored but never picked up.
+        if obj.is_monitored and obj.next_check_due_at is None:
+            obj.next_check_due_at = timezone.now()
+        elif not obj.is_monitored:
+            obj.next_check_due_at = None
+        super().save_model(request, obj, form, change)
 
 
 class CheckResultInline(admin.StackedInline):

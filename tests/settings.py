@@ -8,6 +8,7 @@ import os
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-real-deployment")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("REGISTRY_MODE", "sandbox")
+os.environ.setdefault("PUBLIC_BASE_URL", "http://testserver")
 
 from vatcrm.settings import *  # noqa: F403
 

@@ -21,7 +21,15 @@ PRODUCTION_ENV = {
 
 
 # Variables the test run itself sets; a production process would not have them.
-INHERITED_FROM_TESTS = {"DEBUG", "DATABASE_URL", "REDIS_URL", "SECRET_KEY", "SECURE_SSL_REDIRECT", "REGISTRY_MODE"}
+INHERITED_FROM_TESTS = {
+    "DEBUG",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "SECURE_SSL_REDIRECT",
+    "REGISTRY_MODE",
+    "PUBLIC_BASE_URL",
+}
 
 
 def _manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
@@ -61,3 +69,15 @@ def test_embedded_defaults_need_no_server():
     result = _manage("shell", "-c", code, env={"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "vatcrm.settings"})
     assert result.returncode == 0, result.stderr
     assert "sqlite3 filesystem://" in result.stdout
+
+
+def test_production_without_a_public_base_url_refuses_to_start():
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "PUBLIC_BASE_URL"}
+    result = _manage("check", env=env)
+    assert result.returncode != 0 and "PUBLIC_BASE_URL must be set" in result.stderr
+
+
+def test_the_health_check_answers_plain_http_behind_the_redirect(client, db, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/crm/").status_code == 301

@@ -56,7 +56,9 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # Absolute links in emails point here (no request to take the host from in a Celery task).
-PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
+if not PUBLIC_BASE_URL:
+    raise ImproperlyConfigured("PUBLIC_BASE_URL must be set when DEBUG is off (links in emails point there)")
 # Where the embedded defaults keep their files: the SQLite database and the broker's folder.
 DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var")))
 
@@ -286,7 +288,12 @@ STORAGES = {
 }
 
 # --- Security (on unless DEBUG; behind a TLS-terminating proxy in production) ----------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Only behind a proxy that sets X-Forwarded-Proto itself (and strips the client's): else a client could
+# claim HTTPS. On by default because production runs behind a TLS-terminating proxy.
+if env_bool("TRUST_X_FORWARDED_PROTO", True):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Load balancers probe plain HTTP inside the network: the health check answers instead of redirecting.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)

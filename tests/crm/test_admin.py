@@ -34,3 +34,19 @@ def test_evidence_is_read_only(staff_client):
     result = CheckResultFactory()
     model_admin = admin.site._registry[type(result)]
     assert "raw_response" in model_admin.get_readonly_fields(None, result)
+
+
+def test_monitoring_turned_on_in_the_admin_is_due_at_once(staff_client):
+    from crm.models import Counterparty
+    from tests.factories import CounterpartyFactory
+
+    counterparty = CounterpartyFactory()
+    url = reverse("admin:crm_counterparty_change", args=[counterparty.pk])
+    form = staff_client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"workspace": counterparty.workspace_id, "monitoring": "daily", "created_by": ""})
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    counterparty.refresh_from_db()
+    assert counterparty.monitoring == "daily" and counterparty.next_check_due_at is not None
+    assert Counterparty.objects.due().filter(pk=counterparty.pk).exists()
