@@ -27,7 +27,7 @@ def current_workspace(request: HttpRequest) -> Workspace | None:
         return None
     workspaces = Workspace.objects.for_user(user)
     named = request.GET.get(QUERY_PARAMETER, "")
-    if named.isdigit() and workspaces.filter(pk=named).exists():
+    if named.isdigit() and _is_navigation(request) and workspaces.filter(pk=named).exists():
         request.session[SESSION_KEY] = int(named)
     chosen = request.session.get(SESSION_KEY)
     workspace = (chosen and workspaces.filter(pk=chosen).first()) or workspaces.order_by("id").first()
@@ -35,6 +35,15 @@ def current_workspace(request: HttpRequest) -> Workspace | None:
         # An account made outside signup (createsuperuser, the admin) still gets a place to work.
         workspace = workspace_create_for_user(user=user)
     return workspace
+
+
+def _is_navigation(request: HttpRequest) -> bool:
+    """A person opening a page (a link in an email included), not an image or script another site embeds.
+
+    Browsers say so in Fetch Metadata; clients that send none (older browsers, tests) count as navigation.
+    """
+    mode, destination = request.headers.get("Sec-Fetch-Mode"), request.headers.get("Sec-Fetch-Dest")
+    return mode in (None, "navigate") and destination in (None, "document")
 
 
 class CurrentWorkspaceMiddleware:

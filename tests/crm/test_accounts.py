@@ -156,6 +156,16 @@ def test_a_link_naming_one_of_my_workspaces_opens_it(owner, outsider):
     assert owner.client.get(url).status_code == 200  # and it stays there
 
 
+def test_another_site_embedding_the_link_as_an_image_switches_nothing(owner, outsider):
+    Membership.objects.create(workspace=outsider.workspace, user=owner.user, role=Role.MEMBER)
+    owner.client.get(
+        reverse("crm:counterparty_list"),
+        {"workspace": outsider.workspace.pk},
+        headers={"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image", "Sec-Fetch-Site": "cross-site"},
+    )
+    assert owner.client.get(reverse("crm:counterparty_list")).context["current_workspace"] == owner.workspace
+
+
 def test_a_link_naming_a_foreign_workspace_changes_nothing(owner, outsider):
     theirs = CounterpartyFactory(workspace=outsider.workspace)
     url = reverse("crm:counterparty_detail", args=[theirs.pk])
