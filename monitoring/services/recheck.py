@@ -24,7 +24,7 @@ from crm.services import requester_for, verdict_store
 from crm.signals import alerts_created
 from verification.service import verify_vat
 from verification.vat import InvalidVatNumber, NormalisedVat, normalise_vat
-from verification.verdicts import Verdict
+from verification.verdicts import Status, Verdict
 
 from ..changes import Snapshot, changes_between
 from ..models import MonitoringRun, Recheck, RecheckOutcome
@@ -81,7 +81,7 @@ def counterparty_recheck(*, run_id: int, counterparty_id: int, attempt: int = 0,
     started_at = timezone.now()
     # No trader name or address is sent: for a state that withholds them, VIES echoes what it was sent as
     # the "trader name", and our own typing would then look like a registry change.
-    verdict = verify_vat(counterparty.vat_number, requester=requester_for(company))
+    verdict = _ours_if_format_refused(verify_vat(counterparty.vat_number, requester=requester_for(company)))
     return _store(item=item, verdict=verdict, company=company, started_at=started_at, key=key, final=final)
 
 
@@ -227,6 +227,21 @@ def _skip(item: Recheck) -> RecheckResult:
 def _complete_if_done(run_id: int) -> None:
     if MonitoringRun.objects.select_for_update().filter(pk=run_id).exists():  # the run row lock orders us
         run_complete_if_done(run_id)
+
+
+def _ours_if_format_refused(verdict: Verdict) -> Verdict:
+    """A stored number refused by today's format rules is our problem, not a lost registration.
+
+    It was accepted when it was added, so the rules changed (a python-stdnum upgrade) and the registry was
+    not asked: calling that "invalid" would raise a false "validity lost" alert. It is an error on our side.
+    """
+    if verdict.vat is not None or verdict.overall_status != Status.INVALID:
+        return verdict
+    verdict.overall_status, verdict.confidence_score = Status.ERROR, 0
+    for result in verdict.results:
+        result.status = Status.ERROR
+        result.message = f"Our format rules now refuse this stored number; the registry was not asked. {result.message}"
+    return verdict
 
 
 def _vat_of(counterparty: Counterparty, verdict: Verdict) -> NormalisedVat:

@@ -8,7 +8,16 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from crm.models import Alert, AlertKind, CheckStatus, CheckTrigger, MonitoringFrequency, Severity, VerificationCheck
+from crm.models import (
+    Alert,
+    AlertKind,
+    CheckStatus,
+    CheckTrigger,
+    Counterparty,
+    MonitoringFrequency,
+    Severity,
+    VerificationCheck,
+)
 from crm.signals import alerts_created
 from monitoring.models import Recheck, RecheckOutcome
 from monitoring.services import Result, counterparty_recheck, recheck_key
@@ -224,3 +233,14 @@ def test_monitoring_turned_off_after_the_claim_is_skipped(sim, owner, run_now):
     run.refresh_from_db()
     assert (run.skipped, run.is_finished) == (1, True)
     assert not counterparty.checks.exists() and Recheck.objects.get().outcome == RecheckOutcome.SKIPPED
+
+
+def test_a_stored_number_our_format_rules_now_refuse_is_an_error_not_a_lost_registration(sim, owner, run_now):
+    """A python-stdnum upgrade may refuse a number it accepted before: that is not the registry's verdict."""
+    counterparty = add_monitored(sim, owner.workspace, 1)
+    Counterparty.objects.filter(pk=counterparty.pk).update(vat_number="BE12")  # as a stricter rule would see it
+    run_now()
+    counterparty.refresh_from_db()
+    assert counterparty.status == CheckStatus.VALID  # what the registry said stands
+    assert not Alert.objects.exists()
+    assert set(counterparty.checks.values_list("overall_status", flat=True)) == {CheckStatus.ERROR}
