@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from .workspaces import Workspace
+
+if TYPE_CHECKING:
+    from verification.verdicts import ServiceResult
+
+    from .checks import VerificationCheck
 
 
 class CheckStatus(models.TextChoices):
@@ -129,13 +135,13 @@ class Counterparty(models.Model):
     def is_monitored(self) -> bool:
         return self.monitoring != MonitoringFrequency.OFF
 
-    def latest_check(self):
+    def latest_check(self) -> VerificationCheck | None:
         return self.checks.order_by("-started_at", "-id").first()
 
-    def latest_definitive_check(self):
+    def latest_definitive_check(self) -> VerificationCheck | None:
         return self.checks.filter(overall_status__in=CheckStatus.definitive()).order_by("-started_at", "-id").first()
 
-    def record_check(self, check, *, registry=None) -> None:
+    def record_check(self, check: VerificationCheck, *, registry: ServiceResult | None = None) -> None:
         """Take in a stored check: a definitive one sets the status; an outage leaves what we knew.
 
         `registry` is the deciding registry's result (a verdict's ServiceResult): a name or address it

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
+
+    from .counterparties import Company
 
 INVITATION_VALIDITY = timedelta(days=14)
 
@@ -19,7 +26,7 @@ class Role(models.TextChoices):
 
 
 class WorkspaceQuerySet(models.QuerySet["Workspace"]):
-    def for_user(self, user) -> WorkspaceQuerySet:
+    def for_user(self, user: AbstractBaseUser | AnonymousUser) -> WorkspaceQuerySet:
         if not user.is_authenticated:
             return self.none()
         return self.filter(memberships__user=user)
@@ -59,10 +66,10 @@ class Workspace(models.Model):
 
         return get_user_model().objects.filter(memberships__workspace=self)
 
-    def is_owner(self, user) -> bool:
+    def is_owner(self, user: AbstractBaseUser) -> bool:
         return self.memberships.filter(user=user, role=Role.OWNER).exists()
 
-    def default_company(self):
+    def default_company(self) -> Company | None:
         return self.companies.order_by("-is_default", "id").first()
 
 
@@ -111,7 +118,7 @@ class Invitation(models.Model):
     def __str__(self) -> str:
         return f"Invitation of {self.email} to {self.workspace}"
 
-    def is_for(self, user) -> bool:
+    def is_for(self, user: AbstractBaseUser) -> bool:
         """Whether `user` has the invited address (their login email, or another verified one)."""
         if (user.email or "").lower() == self.email:
             return True
