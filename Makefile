@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 $$(ls -d $$H
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 REGISTRY_MODE ?= sandbox
 
-.PHONY: run test lint check-python clean
+.PHONY: run test lint bench check-python clean
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (python3.12 not found)"; exit 1; }
@@ -36,6 +36,13 @@ test: $(BIN)/.installed
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Figures, not assertions (docs/benchmarks.md): PostgreSQL and Redis on loopback, database vatcrm_bench, Redis db 9.
+# Not part of `make test`. `make bench BENCH_ARGS=--quick` for a smoke run.
+bench: $(BIN)/.installed
+	$(BIN)/python -m benchmarks.monitoring_fanout $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.recheck_throughput $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.verify_latency $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
