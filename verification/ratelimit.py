@@ -53,6 +53,10 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 DEFAULT_LIMIT = 5
+# Waiters poll at most this far apart. Longer pauses let newcomers overtake callers that have waited
+# longest (slots go to whoever asks first after a release): a person's check could time out behind a
+# night run. A few polls a second per waiter is nothing for Redis.
+MAX_POLL_PAUSE = 0.05
 DEFAULT_WAIT = 10.0  # seconds a caller waits for a slot before giving up (setting REGISTRY_SLOT_WAIT)
 STATE_COOLDOWN = 10.0  # seconds a state rests after MS_MAX_CONCURRENT_REQ
 SERVICE_COOLDOWN = 10.0  # seconds the whole service rests after GLOBAL_MAX_CONCURRENT_REQ
@@ -208,7 +212,7 @@ class RedisSlotLimiter:
                 raise RegistryBusy(service, country_code, _reason(cool))
             # Poll with jittered backoff; a cooling state is retried right when its cool-down ends.
             time.sleep(min(left, cool if cool else pause * random.uniform(0.5, 1.5)))
-            pause = min(pause * 2, 0.25)
+            pause = min(pause * 2, MAX_POLL_PAUSE)
 
     def _release(self, key: str, token: str) -> None:
         try:
