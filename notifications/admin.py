@@ -4,7 +4,7 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .models import ChatChannel, Delivery, DeliveryStatus, NotificationPreference
+from .models import ChatChannel, Delivery, DeliveryStatus, DigestRun, NotificationPreference
 from .services import delivery_retry
 
 
@@ -54,3 +54,16 @@ class DeliveryAdmin(admin.ModelAdmin):
         waiting = queryset.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=timezone.now())
         failed = sum(delivery_retry(delivery=d) for d in queryset.filter(status=DeliveryStatus.FAILED))
         self.message_user(request, f"{waiting + failed} deliveries queued for the next sweep.", messages.SUCCESS)
+
+
+@admin.register(DigestRun)
+class DigestRunAdmin(admin.ModelAdmin):
+    """Daily digest runs: an unfinished one with an old start is a run the sweep has not resumed yet."""
+
+    list_display = ["started_at", "stopped_at", "finished"]
+    list_filter = ["finished"]
+    date_hierarchy = "started_at"
+    readonly_fields = ["started_at", "stopped_at", "finished"]
+
+    def has_add_permission(self, request) -> bool:
+        return False

@@ -1,6 +1,7 @@
 """The operators' console: every model is there for staff, across all workspaces."""
 
 import pytest
+from django.apps import apps
 from django.contrib import admin
 from django.test import Client
 from django.urls import reverse
@@ -28,6 +29,16 @@ def test_every_model_has_a_working_changelist_and_change_page(staff_client):
         if instance is not None:
             change = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[instance.pk])
             assert staff_client.get(change).status_code == 200, change
+
+
+def test_every_model_of_the_project_is_in_the_admin():
+    project_apps = {"crm", "verification", "monitoring", "notifications"}
+    missing = [
+        model._meta.label
+        for model in apps.get_models()
+        if model._meta.app_label in project_apps and model not in admin.site._registry
+    ]
+    assert not missing, f"register in the admin: {missing}"
 
 
 def test_evidence_is_read_only(staff_client):
