@@ -18,6 +18,7 @@ from verification.service import verify_vat
 from verification.vat import NormalisedVat
 from verification.verdicts import Requester, Verdict
 
+from ..backoff import doubling_delay
 from ..models import (
     CheckResult,
     CheckStatus,
@@ -207,5 +208,6 @@ def _note_requester_verdict(company: Company, verdict: Verdict) -> None:
 
 def retry_delay(attempt: int) -> timedelta:
     """Backoff before the `attempt`-th retry of an unverified check: 1, 2, 4, ... minutes, capped."""
-    base = settings.VERIFICATION_RETRY_BASE_DELAY
-    return min(base * (2 ** max(attempt - 1, 0)), settings.VERIFICATION_RETRY_MAX_DELAY)
+    return doubling_delay(
+        attempt, base=settings.VERIFICATION_RETRY_BASE_DELAY, cap=settings.VERIFICATION_RETRY_MAX_DELAY
+    )

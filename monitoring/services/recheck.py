@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm.backoff import doubling_delay
 from crm.models import Alert, AlertKind, CheckStatus, CheckTrigger, Company, Counterparty, Severity, VerificationCheck
 from crm.services import requester_for, verdict_store
 from crm.signals import alerts_created
@@ -262,7 +263,7 @@ def retry_countdown(attempt: int) -> float:
     fixed, half random) so that the thousands of re-checks one outage made unverified do not all come
     back in the same second.
     """
-    base = settings.MONITORING_RETRY_BASE_DELAY.total_seconds()
-    ceiling = settings.MONITORING_RETRY_MAX_DELAY.total_seconds()
-    delay = min(ceiling, base * 2 ** max(attempt - 1, 0))
+    delay = doubling_delay(
+        attempt, base=settings.MONITORING_RETRY_BASE_DELAY, cap=settings.MONITORING_RETRY_MAX_DELAY
+    ).total_seconds()
     return delay / 2 + random.uniform(0, delay / 2)

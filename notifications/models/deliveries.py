@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from crm.backoff import doubling_delay
 from crm.models import Alert, Workspace
 
 from .channels import ChatChannel
@@ -121,6 +122,7 @@ class Delivery(models.Model):
     def retry_delay(self) -> timedelta:
         """Exponential backoff from the number of attempts so far, capped, with a little jitter so that
         a backlog does not hit a recovering provider all in the same second."""
-        base = settings.NOTIFICATIONS_RETRY_BASE_DELAY
-        delay = min(base * 2 ** max(self.attempts - 1, 0), settings.NOTIFICATIONS_RETRY_MAX_DELAY)
+        delay = doubling_delay(
+            self.attempts, base=settings.NOTIFICATIONS_RETRY_BASE_DELAY, cap=settings.NOTIFICATIONS_RETRY_MAX_DELAY
+        )
         return delay * random.uniform(1.0, 1.1)
