@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.wait import WebDriverWait
 
@@ -9,6 +10,11 @@ from crm.models import Counterparty
 from tests.factories import CounterpartyFactory
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def _wait(browser):
+    # The card is replaced while we look at it: an element found a moment ago may be gone; look again.
+    return WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,))
 
 
 def test_turning_monitoring_on_and_off_updates_the_card_without_a_reload(signed_in_browser, live_server, owner):
@@ -22,11 +28,15 @@ def test_turning_monitoring_on_and_off_updates_the_card_without_a_reload(signed_
 
     assert badge_state(browser) == "off"
     browser.find_element(By.CSS_SELECTOR, "#monitoring-card form[data-monitoring-form] button").click()
-    WebDriverWait(browser, 10).until(lambda driver: badge_state(driver) == "on")
+    _wait(browser).until(lambda driver: badge_state(driver) == "on")
     counterparty.refresh_from_db()
     assert counterparty.monitoring == "daily" and counterparty.next_check_due_at is not None
 
-    browser.find_element(By.XPATH, "//button[normalize-space()='Turn monitoring off']").click()
-    WebDriverWait(browser, 10).until(lambda driver: badge_state(driver) == "off")
+    _wait(browser).until(
+        lambda driver: (
+            driver.find_element(By.XPATH, "//button[normalize-space()='Turn monitoring off']").click() or True
+        )
+    )
+    _wait(browser).until(lambda driver: badge_state(driver) == "off")
     assert browser.execute_script("return window.notReloaded === true;")  # the page itself never reloaded
     assert Counterparty.objects.get(pk=counterparty.pk).monitoring == "off"
