@@ -3,6 +3,10 @@
 A MonitoringRun keeps the totals operators read in the admin; a Recheck row per (run, counterparty) is the
 claim marker, the exactly-once guard for those totals, and what a workspace's monitoring page aggregates
 (users see their own counterparties' share of a run, never another workspace's numbers).
+
+The rows are the truth and a broker message only a hint: a Recheck row says when its current attempt was
+due, published and picked up by a worker, so that the reconciler (services/reconcile.py) can tell a
+message that was lost from one that is only waiting, and send it again.
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ class MonitoringRun(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True, help_text="Every re-check of the run has finished.")
     # Totals. `due` is counted when the run starts; the others grow with F() updates as work is done.
     due = models.PositiveIntegerField(default=0, help_text="Monitored counterparties due when the run started.")
-    enqueued = models.PositiveIntegerField(default=0, help_text="Re-check messages sent.")
+    enqueued = models.PositiveIntegerField(
+        default=0, help_text="Counterparties claimed; each has a Recheck row and is re-checked once by the run."
+    )
     checked = models.PositiveIntegerField(default=0, help_text="Re-checks that got a definitive answer.")
     changed = models.PositiveIntegerField(
         default=0, help_text="Counterparties whose validity, name or address changed."
@@ -41,6 +47,23 @@ class MonitoringRun(models.Model):
     retried = models.PositiveIntegerField(default=0, help_text="Unverified attempts that were retried.")
     skipped = models.PositiveIntegerField(default=0, help_text="Monitoring turned off before the re-check ran.")
     alerts = models.PositiveIntegerField(default=0, help_text="Alerts created.")
+    missed = models.PositiveIntegerField(
+        default=0, help_text="Re-checks not done when the run's window ended (the run is incomplete)."
+    )
+    redispatched = models.PositiveIntegerField(
+        default=0, help_text="Re-check messages the reconciler sent again because the first one was lost."
+    )
+    # When the fan-out last claimed a chunk: a fan-out that stops making progress is resumed.
+    fan_out_progress_at = models.DateTimeField(null=True, blank=True)
+    # Computed once when the run starts (from the daily schedule), so every re-check of it agrees.
+    daily_due_next = models.DateTimeField(null=True, blank=True, help_text="When a daily counterparty is due again.")
+    weekly_due_next = models.DateTimeField(null=True, blank=True, help_text="When a weekly counterparty is due again.")
+    incomplete_reason = models.TextField(
+        blank=True, help_text="Why the run ended with re-checks not done; empty for a complete run."
+    )
+    owners_told_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the owners of the workspaces concerned were told it is incomplete."
+    )
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -54,29 +77,36 @@ class MonitoringRun(models.Model):
         return self.finished_at is not None
 
     @property
+    def is_incomplete(self) -> bool:
+        return self.is_finished and bool(self.incomplete_reason)
+
+    @property
     def duration(self):
         return (self.finished_at - self.started_at) if self.finished_at else None
 
     def next_due_for(self, frequency: str) -> datetime | None:
-        """When a counterparty re-checked by this run is due again.
+        """When a counterparty re-checked by this run is due again (fixed when the run starts).
 
-        Counted from the run's start, not from the moment its re-check ran, so that the due times do not
-        drift later every day; minus a tolerance, so that tomorrow's run finds it due even if it starts a
-        little earlier than today's did (a backlog delayed today's fan-out, or the crontab was moved).
+        See `monitoring.schedule.next_due_after` for the rule; runs stored before the due times were kept
+        on the row fall back to the run's start plus the period, minus the tolerance.
         """
         interval = MonitoringFrequency(frequency).interval
         if interval is None:
             return None
-        return self.started_at + interval - settings.MONITORING_SCHEDULE_TOLERANCE
+        stored = {MonitoringFrequency.DAILY: self.daily_due_next, MonitoringFrequency.WEEKLY: self.weekly_due_next}
+        return stored.get(frequency) or self.started_at + interval - settings.MONITORING_SCHEDULE_TOLERANCE
 
     def summary(self) -> str:
         """The one line logged when the run completes and printed by run_monitoring."""
         took = f" in {self.duration.total_seconds():.1f}s" if self.duration else ""
-        return (
-            f"monitoring run {self.pk} ({self.trigger}) {'finished' if self.is_finished else 'in progress'}{took}: "
+        state = "incomplete" if self.is_incomplete else "finished" if self.is_finished else "in progress"
+        line = (
+            f"monitoring run {self.pk} ({self.trigger}) {state}{took}: "
             f"due={self.due} enqueued={self.enqueued} checked={self.checked} changed={self.changed} "
-            f"unverified={self.unverified} retried={self.retried} skipped={self.skipped} alerts={self.alerts}"
+            f"unverified={self.unverified} retried={self.retried} skipped={self.skipped} alerts={self.alerts} "
+            f"missed={self.missed} redispatched={self.redispatched}"
         )
+        return f"{line}; {self.incomplete_reason}" if self.is_incomplete else line
 
 
 class RecheckOutcome(models.TextChoices):
@@ -84,6 +114,7 @@ class RecheckOutcome(models.TextChoices):
     CHECKED = "checked", "Checked"
     UNVERIFIED = "unverified", "Unverified after every retry"
     SKIPPED = "skipped", "Skipped (monitoring turned off)"
+    MISSED = "missed", "Not re-checked before the run's window ended"
 
 
 class Recheck(models.Model):
@@ -94,6 +125,7 @@ class Recheck(models.Model):
     # Denormalised from the counterparty so a workspace's share of a run is one indexed GROUP BY.
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
     outcome = models.CharField(max_length=12, choices=RecheckOutcome.choices, default=RecheckOutcome.PENDING)
+    # Stored attempts; the current attempt's number is this count (its idempotency key ends with it).
     attempts = models.PositiveSmallIntegerField(default=0)
     changed = models.BooleanField(default=False)
     alerts = models.PositiveSmallIntegerField(default=0)
@@ -101,6 +133,11 @@ class Recheck(models.Model):
         VerificationCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # The current attempt: when it is due (the claim, or a retry's backoff), when its message was last
+    # published (None: never, e.g. the broker was down) and when a worker last started it (None: not yet).
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    picked_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
 
 from crm.models import Alert, Counterparty, MonitoringFrequency, Workspace
 
 from .models import MonitoringRun, Recheck, RecheckOutcome
-
-DAILY_RUN_TASK = "monitoring: daily run"  # the PeriodicTask created by migration 0002
+from .schedule import daily_run_task, next_run_at
 
 
 @dataclass(frozen=True)
@@ -76,21 +74,6 @@ def run_alerts(workspace: Workspace, run: MonitoringRun) -> QuerySet[Alert]:
     return Alert.objects.filter(
         workspace=workspace, check_run__idempotency_key__startswith=run_key_prefix(run.pk)
     ).select_related("counterparty")
-
-
-def daily_run_task() -> PeriodicTask | None:
-    return PeriodicTask.objects.select_related("crontab").filter(name=DAILY_RUN_TASK).first()
-
-
-def next_run_at(after: datetime, task: PeriodicTask | None = None) -> datetime | None:
-    """When the daily run next fires at or after `after`; None when it is disabled or not a crontab."""
-    task = task or daily_run_task()
-    if task is None or not task.enabled or task.crontab is None:
-        return None
-    schedule = task.crontab.schedule
-    # remaining_delta gives the first fire time strictly after its argument; a second earlier includes `after`.
-    start, delta, _ = schedule.remaining_delta(after - timedelta(seconds=1))
-    return start + delta
 
 
 @dataclass(frozen=True)

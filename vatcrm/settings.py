@@ -250,6 +250,28 @@ MONITORING_RETRY_MAX_DELAY = timedelta(seconds=env_float("MONITORING_RETRY_MAX_S
 MONITORING_RETRY_MAX_RETRIES = env_int("MONITORING_RETRY_MAX_RETRIES", 5)
 # Runs (and their per-counterparty rows) older than this are deleted when a new run starts.
 MONITORING_RUN_RETENTION = timedelta(days=env_int("MONITORING_RUN_RETENTION_DAYS", 90))
+# The reconciler (beat, every minute: docs/monitoring.md "Nothing lost") sends a re-check again when its
+# message may be lost: not published, not picked up this long after it was due while the queue cannot be
+# holding it, or picked up by a worker that has not finished it within the lease (the task's hard time
+# limit, plus a margin: a live worker is never overtaken).
+MONITORING_RECHECK_GRACE = timedelta(seconds=env_float("MONITORING_RECHECK_GRACE_SECONDS", 120))
+MONITORING_RECHECK_SOFT_TIME_LIMIT = env_int("MONITORING_RECHECK_SOFT_TIME_LIMIT", 90)
+MONITORING_RECHECK_TIME_LIMIT = env_int("MONITORING_RECHECK_TIME_LIMIT", 120)
+MONITORING_RECHECK_LEASE = timedelta(
+    seconds=env_float("MONITORING_RECHECK_LEASE_SECONDS", MONITORING_RECHECK_TIME_LIMIT + 30)
+)
+# At most this many messages sent again per reconciler tick (the rest on the next tick).
+MONITORING_RECONCILE_BATCH = env_int("MONITORING_RECONCILE_BATCH", 10000)
+# Messages the workers may hold without having started them (prefetch): below this difference between
+# the waiting re-checks and the queue's length, nothing is counted as lost.
+MONITORING_RECONCILE_QUEUE_SLACK = env_int("MONITORING_RECONCILE_QUEUE_SLACK", 100)
+# Database errors inside monitoring's tasks are retried with doubling, jittered backoff up to this cap,
+# this many times: about an hour in all, longer than a failover or a restart of PostgreSQL.
+MONITORING_DB_RETRY_MAX_DELAY = env_float("MONITORING_DB_RETRY_MAX_SECONDS", 120)
+MONITORING_DB_RETRY_MAX_RETRIES = env_int("MONITORING_DB_RETRY_MAX_RETRIES", 60)
+# A run not finished this long after it started is ended as incomplete: what it could not re-check is
+# listed on the run, due again for the next run, and the owners concerned are told.
+MONITORING_RUN_WINDOW = timedelta(hours=env_float("MONITORING_RUN_WINDOW_HOURS", 20))
 
 # --- Notifications (docs/notifications.md) -----------------------------------------------------------
 # A transient failure (provider down, HTTP 429/5xx) is retried after 1, 2, 4, ... minutes up to the cap;

@@ -58,7 +58,10 @@ class Workspace(models.Model):
         return slug
 
     def owners(self) -> models.QuerySet:
-        return self.members.filter(memberships__role=Role.OWNER)
+        from django.contrib.auth import get_user_model
+
+        # One filter() call: both conditions on the same membership, not "a member here, an owner anywhere".
+        return get_user_model().objects.filter(memberships__workspace=self, memberships__role=Role.OWNER)
 
     @property
     def members(self) -> models.QuerySet:

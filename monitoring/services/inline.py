@@ -1,7 +1,9 @@
 """A run whose re-checks happen in this process, one after the other: `run_monitoring --sync`.
 
 For operators (a first run after an import, a worker-less box) and demos. The same claim and the same
-re-check as the Celery path; unverified ones are retried in rounds after the same backoff.
+re-check as the Celery path; unverified ones are retried in rounds after the same backoff. The process
+keeps the run's heartbeat (`fan_out_progress_at`) fresh, so that the reconciler leaves its re-checks to
+it while it lives and hands them to the workers if it dies.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db.models import F
+from django.utils import timezone
 
 from ..models import MonitoringRun, RunTrigger
 from .recheck import counterparty_recheck, retry_countdown
-from .runs import run_fan_out, run_start
+from .runs import rechecks_mark_dispatched, run_fan_out, run_start
 
 
 def run_inline(
@@ -32,26 +34,48 @@ def run_inline(
     claimed: list[int] = []
 
     def keep(run: MonitoringRun, counterparty_ids: list[int]) -> None:
+        # Dispatched to this process: the reconciler leaves them alone unless this process dies (the lease).
         claimed.extend(counterparty_ids)
-        MonitoringRun.objects.filter(pk=run.pk).update(enqueued=F("enqueued") + len(counterparty_ids))
+        rechecks_mark_dispatched(run_id=run.pk, counterparty_ids=counterparty_ids)
 
     run = run_fan_out(run=run_start(trigger=RunTrigger.COMMAND_SYNC), dispatch=keep, chunk_size=chunk_size)
     pending = claimed
     last = settings.MONITORING_RETRY_MAX_RETRIES if max_retries is None else max_retries
     for attempt in range(last + 1):
-        retry = [
-            counterparty_id
-            for counterparty_id in pending
-            if counterparty_recheck(
-                run_id=run.pk, counterparty_id=counterparty_id, attempt=attempt, final=attempt >= last
-            ).retry
-        ]
+        # One delay for the whole round, recorded on each row as its next attempt's due time.
+        final = attempt >= last
+        delay = None if final else retry_countdown(attempt + 1)
+        retry = []
+        for index, counterparty_id in enumerate(pending):
+            if index % HEARTBEAT_EVERY == 0:
+                _heartbeat(run)
+            result = counterparty_recheck(
+                run_id=run.pk, counterparty_id=counterparty_id, attempt=attempt, final=final, retry_in=delay
+            )
+            if result.retry:
+                retry.append(counterparty_id)
         if not retry:
             break
-        delay = retry_countdown(attempt + 1)
         if on_wait is not None:
             on_wait(len(retry), delay, attempt + 1)
-        sleep(delay)
+        _sleep_alive(run, delay, sleep)
         pending = retry
     run.refresh_from_db()
     return run
+
+
+HEARTBEAT_EVERY = 50  # re-checks; a few seconds of work, far below the reconciler's lease
+HEARTBEAT_SECONDS = 30.0
+
+
+def _heartbeat(run: MonitoringRun) -> None:
+    MonitoringRun.objects.filter(pk=run.pk).update(fan_out_progress_at=timezone.now())
+
+
+def _sleep_alive(run: MonitoringRun, seconds: float, sleep: Callable[[float], None]) -> None:
+    """Wait for the next round, saying every half minute that this process still has the run."""
+    while seconds > 0:
+        step = min(seconds, HEARTBEAT_SECONDS)
+        sleep(step)
+        seconds -= step
+        _heartbeat(run)

@@ -1,9 +1,12 @@
 """The re-check of one counterparty in one run: ask the registry, then store the check and its alerts.
 
-The registry is asked outside any transaction (a VIES call can take seconds). Then one transaction locks
-the counterparty, stores the check through crm's `verdict_store`, compares it with what we knew, creates
-the alerts, announces them (`crm.signals.alerts_created`), advances the due time and does the run's
-bookkeeping. Lock order and the reasons are in docs/concurrency.md ("Monitoring").
+Before the registry is asked, the Recheck row is marked as picked (`picked_at`): a worker that dies from
+here on leaves a row whose lease runs out, and the reconciler sends the attempt again. The registry is
+asked outside any transaction (a VIES call can take seconds). Then one transaction locks the
+counterparty, stores the check through crm's `verdict_store`, compares it with what we knew, creates the
+alerts, announces them (`crm.signals.alerts_created`), advances the due time and does the run's
+bookkeeping; an unverified attempt with retries left records when the next one is due. Lock order and the
+reasons are in docs/concurrency.md ("Monitoring").
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import logging
 import random
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
@@ -46,8 +49,12 @@ class RecheckResult:
     result: Result
     check: VerificationCheck | None = None
     alerts: list[Alert] = field(default_factory=list)
-    # Unverified and attempts remain: the task should run again later (see retry_countdown).
-    retry: bool = False
+    # Unverified and attempts remain: the next attempt is due in this many seconds (see retry_countdown).
+    retry_in: float | None = None
+
+    @property
+    def retry(self) -> bool:
+        return self.retry_in is not None
 
 
 def recheck_key(run_id: int, counterparty_id: int, attempt: int) -> str:
@@ -59,8 +66,14 @@ def run_key_prefix(run_id: int) -> str:
     return f"monitoring:{run_id}:"
 
 
-def counterparty_recheck(*, run_id: int, counterparty_id: int, attempt: int = 0, final: bool = True) -> RecheckResult:
-    """Re-check one counterparty claimed by run `run_id`; `final` is the last attempt (no retry after it)."""
+def counterparty_recheck(
+    *, run_id: int, counterparty_id: int, attempt: int = 0, final: bool = True, retry_in: float | None = None
+) -> RecheckResult:
+    """Re-check one counterparty claimed by run `run_id`; `final` is the last attempt (no retry after it).
+
+    An unverified attempt that is not final is due again after `retry_in` seconds, by default the jittered
+    backoff of `retry_countdown`.
+    """
     item = (
         Recheck.objects.select_related("run", "counterparty__workspace")
         .filter(run_id=run_id, counterparty_id=counterparty_id)
@@ -78,17 +91,33 @@ def counterparty_recheck(*, run_id: int, counterparty_id: int, attempt: int = 0,
     counterparty = item.counterparty
     if not counterparty.is_monitored:
         return _skip(item)
-    company = counterparty.workspace.default_company()
     started_at = timezone.now()
+    Recheck.objects.filter(pk=item.pk, finished_at=None).update(picked_at=started_at)
+    company = counterparty.workspace.default_company()
     # No trader name or address is sent: for a state that withholds them, VIES echoes what it was sent as
     # the "trader name", and our own typing would then look like a registry change.
     verdict = _ours_if_format_refused(verify_vat(counterparty.vat_number, requester=requester_for(company)))
-    return _store(item=item, verdict=verdict, company=company, started_at=started_at, key=key, final=final)
+    if retry_in is None and not final:
+        retry_in = retry_countdown(attempt + 1)
+    return _store(
+        item=item,
+        verdict=verdict,
+        company=company,
+        started_at=started_at,
+        key=key,
+        retry_in=None if final else retry_in,
+    )
 
 
 @transaction.atomic
 def _store(
-    *, item: Recheck, verdict: Verdict, company: Company | None, started_at: datetime, key: str, final: bool
+    *,
+    item: Recheck,
+    verdict: Verdict,
+    company: Company | None,
+    started_at: datetime,
+    key: str,
+    retry_in: float | None,
 ) -> RecheckResult:
     counterparty = (
         Counterparty.objects.select_for_update(of=("self",)).select_related("workspace").filter(pk=item.counterparty_id)
@@ -127,10 +156,10 @@ def _store(
     Counterparty.objects.filter(pk=counterparty.pk).update(
         next_check_due_at=item.run.next_due_for(counterparty.monitoring)
     )
-    retry = not check.is_definitive and not final
+    retry_in = None if check.is_definitive else retry_in
     changed = any(alert.kind != AlertKind.UNVERIFIABLE for alert in alerts)
-    _record(item=item, check=check, alert_count=len(alerts), changed=changed, retry=retry)
-    return RecheckResult(Result.STORED, check=check, alerts=alerts, retry=retry)
+    _record(item=item, check=check, alert_count=len(alerts), changed=changed, retry_in=retry_in)
+    return RecheckResult(Result.STORED, check=check, alerts=alerts, retry_in=retry_in)
 
 
 def alerts_for_change(
@@ -190,13 +219,20 @@ def _unverifiable_streak(
     return [(AlertKind.UNVERIFIABLE, Severity.WARNING, previous_check.overall_status if previous_check else "", since)]
 
 
-def _record(*, item: Recheck, check: VerificationCheck, alert_count: int, changed: bool, retry: bool) -> None:
+def _record(
+    *, item: Recheck, check: VerificationCheck, alert_count: int, changed: bool, retry_in: float | None
+) -> None:
     """The Recheck row and the run's totals; the run row last (it is hot: see docs/concurrency.md)."""
     rechecks = Recheck.objects.filter(pk=item.pk)
     progress = {"attempts": F("attempts") + 1, "alerts": F("alerts") + alert_count, "last_check": check}
     totals = {"alerts": F("alerts") + alert_count}
+    retry = retry_in is not None
     if retry:
-        rechecks.update(**progress)
+        # The next attempt: due after the backoff, published by the task right after this commits.
+        now = timezone.now()
+        rechecks.update(
+            **progress, picked_at=None, dispatched_at=now, next_attempt_at=now + timedelta(seconds=retry_in)
+        )
         totals["retried"] = F("retried") + 1
     else:
         outcome = RecheckOutcome.CHECKED if check.is_definitive else RecheckOutcome.UNVERIFIED

@@ -2,14 +2,18 @@
 
 The fan-out claims due counterparties a chunk at a time, in one short transaction per chunk: the rows are
 locked through the partial index `counterparty_due_monitoring`, their due time is moved to the next period
-and one Recheck row per counterparty records the claim. The re-check messages leave on commit, and the
-fan-out never waits for them. See docs/monitoring.md and docs/concurrency.md.
+and one Recheck row per counterparty records the claim (and is counted in `enqueued` in the same
+transaction, so that `enqueued` can never fall behind `checked`). The re-check messages leave on commit,
+and the fan-out never waits for them. A fan-out cut short (the database or the broker failed, the worker
+died) is resumed with the same run: what it claimed is not due any more, the rest still is. See
+docs/monitoring.md and docs/concurrency.md.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -20,6 +24,7 @@ from django.utils import timezone
 from crm.models import Counterparty, MonitoringFrequency
 
 from ..models import MonitoringRun, Recheck, RunTrigger
+from ..schedule import daily_run_task, next_due_after
 
 logger = logging.getLogger("monitoring")
 
@@ -28,10 +33,17 @@ Dispatch = Callable[[MonitoringRun, list[int]], None]
 
 
 def run_start(*, trigger: str = RunTrigger.SCHEDULE) -> MonitoringRun:
-    """Create the run: its start time decides who is due and when they are due again."""
+    """Create the run: its start time decides who is due and, with the schedule, when they are due again."""
     now = timezone.now()
     run_prune(before=now - settings.MONITORING_RUN_RETENTION)
-    return MonitoringRun.objects.create(trigger=trigger, started_at=now, due=Counterparty.objects.due(now).count())
+    task = daily_run_task()
+    return MonitoringRun.objects.create(
+        trigger=trigger,
+        started_at=now,
+        due=Counterparty.objects.due(now).count(),
+        daily_due_next=next_due_after(now, MonitoringFrequency.DAILY, task),
+        weekly_due_next=next_due_after(now, MonitoringFrequency.WEEKLY, task),
+    )
 
 
 def run_fan_out(
@@ -68,11 +80,18 @@ def _claim_chunk(*, run: MonitoringRun, size: int, dispatch: Dispatch) -> int:
     if not rows:
         return 0
     ids = [counterparty_id for counterparty_id, _ in rows]
+    now = timezone.now()
     Counterparty.objects.filter(pk__in=ids).update(next_check_due_at=_next_due_expression(run))
     Recheck.objects.bulk_create(
-        Recheck(run=run, counterparty_id=counterparty_id, workspace_id=workspace_id)
+        Recheck(
+            run=run, counterparty_id=counterparty_id, workspace_id=workspace_id, created_at=now, next_attempt_at=now
+        )
         for counterparty_id, workspace_id in rows
     )
+    MonitoringRun.objects.filter(pk=run.pk).update(enqueued=F("enqueued") + len(ids), fan_out_progress_at=now)
+    # Not robust on purpose: a broker that is down stops the fan-out here (the rows claimed so far have
+    # no `dispatched_at`), rather than failing the same way for every chunk; the reconciler publishes
+    # them and resumes the fan-out once the broker is back.
     transaction.on_commit(lambda: dispatch(run, ids))
     return len(rows)
 
@@ -91,18 +110,23 @@ def _next_due_expression(run: MonitoringRun) -> Case:
 
 
 def _check_tolerance(run: MonitoringRun) -> None:
-    # A tolerance as long as a period would leave claimed rows due, and the fan-out would never end.
-    if run.next_due_for(MonitoringFrequency.DAILY) <= run.started_at:
+    # A tolerance as long as a period would make every re-checked row due again at once, every run.
+    if settings.MONITORING_SCHEDULE_TOLERANCE >= timedelta(days=1):
         raise ImproperlyConfigured("MONITORING_SCHEDULE_TOLERANCE must be shorter than a day")
 
 
 def enqueue_rechecks(run: MonitoringRun, counterparty_ids: list[int]) -> None:
-    """Send one re-check message per counterparty, then count them as enqueued."""
+    """Send one re-check message per claimed counterparty, then record that they were published."""
     from ..tasks import monitoring_recheck
 
     for counterparty_id in counterparty_ids:
         monitoring_recheck.apply_async(args=[run.pk, counterparty_id])
-    MonitoringRun.objects.filter(pk=run.pk).update(enqueued=F("enqueued") + len(counterparty_ids))
+    rechecks_mark_dispatched(run_id=run.pk, counterparty_ids=counterparty_ids)
+
+
+def rechecks_mark_dispatched(*, run_id: int, counterparty_ids: list[int]) -> None:
+    """Their current attempt's message has left (or, for an inline run, this process has them)."""
+    Recheck.objects.filter(run_id=run_id, counterparty_id__in=counterparty_ids).update(dispatched_at=timezone.now())
 
 
 @transaction.atomic

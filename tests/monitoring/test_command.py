@@ -31,7 +31,8 @@ def test_sync_rechecks_inline_and_prints_the_final_summary(sim, owner, settings,
     assert run.trigger == RunTrigger.COMMAND_SYNC and run.is_finished
     assert (run.due, run.enqueued, run.checked, run.changed, run.retried, run.unverified) == (2, 2, 2, 1, 2, 0)
     assert list(Alert.objects.values_list("kind", flat=True)) == [AlertKind.NAME_CHANGED]
-    assert backoffs == [1, 2]  # two rounds of retries for the flaky one, each after its backoff
+    # Each round's delay is fixed before it runs (its rows record when they are due again): rounds 0 to 2.
+    assert backoffs == [1, 2, 3]
     assert out.getvalue().splitlines() == [
         "1 unverified (registry did not answer); retry round 1 in 0 s",
         "1 unverified (registry did not answer); retry round 2 in 0 s",

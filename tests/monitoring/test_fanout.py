@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from crm.models import Counterparty
 from monitoring.models import MonitoringRun, Recheck
+from monitoring.schedule import next_run_at
 from monitoring.services import run_fan_out, run_start
 from monitoring.services.runs import due_for_claim
 from tests.factories import CounterpartyFactory, WorkspaceFactory
@@ -76,16 +77,15 @@ def test_a_second_run_in_the_same_period_enqueues_nobody_again(owner, run_now):
     assert (run.due, run.enqueued) == (0, 0) and run.is_finished
 
 
-def test_claimed_counterparties_are_due_again_next_period(owner, run_now, settings):
+def test_claimed_counterparties_are_due_again_for_the_next_scheduled_run(owner, run_now, settings):
     counterparty = CounterpartyFactory(workspace=owner.workspace, monitoring="daily", next_check_due_at=timezone.now())
     run = run_now(dispatch=Recorder())
     counterparty.refresh_from_db()
-    assert counterparty.next_check_due_at == run.started_at + timedelta(days=1) - settings.MONITORING_SCHEDULE_TOLERANCE
-    tomorrow = run.started_at + timedelta(days=1)
-    assert list(Counterparty.objects.due(tomorrow)) == [counterparty]
-    assert (
-        list(Counterparty.objects.due(tomorrow - settings.MONITORING_SCHEDULE_TOLERANCE - timedelta(seconds=1))) == []
-    )
+    assert counterparty.next_check_due_at == run.daily_due_next
+    next_scheduled = next_run_at(run.started_at + timedelta(seconds=1))
+    assert run.started_at < counterparty.next_check_due_at <= next_scheduled
+    assert list(Counterparty.objects.due(next_scheduled)) == [counterparty]
+    assert list(Counterparty.objects.due(run.started_at)) == []
 
 
 def test_the_run_counts_and_logs_one_summary_line(sim, owner, run_now, caplog):

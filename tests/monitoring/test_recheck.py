@@ -20,6 +20,7 @@ from crm.models import (
 )
 from crm.signals import alerts_created
 from monitoring.models import Recheck, RecheckOutcome
+from monitoring.schedule import next_due_after
 from monitoring.services import Result, counterparty_recheck, recheck_key
 from monitoring.tasks import monitoring_recheck
 
@@ -139,12 +140,13 @@ def test_an_outage_that_ends_during_the_retries(sim, owner, run_now):
 
 
 @pytest.mark.parametrize("frequency", [MonitoringFrequency.DAILY, MonitoringFrequency.WEEKLY])
-def test_the_next_due_time_moves_on_by_the_frequency_from_the_run_start(sim, owner, run_now, settings, frequency):
+def test_the_next_due_time_moves_on_by_the_frequency_from_the_run_start(sim, owner, run_now, frequency):
     counterparty = add_monitored(sim, owner.workspace, 1, frequency=frequency)
     run = run_now()
     counterparty.refresh_from_db()
-    expected = run.started_at + MonitoringFrequency(frequency).interval - settings.MONITORING_SCHEDULE_TOLERANCE
-    assert counterparty.next_check_due_at == expected
+    # The run's due time for the frequency (fixed at its start: tests/monitoring/test_due_times.py).
+    assert counterparty.next_check_due_at == run.next_due_for(frequency)
+    assert run.next_due_for(frequency) == next_due_after(run.started_at, frequency)
 
 
 def test_unverifiable_for_too_long_alerts_once_per_outage(sim, owner, run_now, settings, time_machine):

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 from django_celery_beat.schedulers import DatabaseScheduler
 
-from monitoring.selectors import DAILY_RUN_TASK, next_run_at
+from monitoring.schedule import DAILY_RUN_TASK, next_run_at
 from monitoring.tasks import FAN_OUT_TASK
 from tests.factories import UserFactory
 from vatcrm.celery import app as celery_app
