@@ -1,4 +1,4 @@
-"""`{% monitoring_card counterparty %}`: the monitoring card on crm's counterparty page, with its script."""
+"""`{% monitoring_card counterparty %}`: the monitoring card on crm's counterparty page (static/js/app.js)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ..selectors import monitoring_card as build_card
 register = template.Library()
 
 
-@register.inclusion_tag("monitoring/card.html", takes_context=True)
+@register.inclusion_tag("monitoring/_card.html", takes_context=True)
 def monitoring_card(context: template.Context, counterparty: Counterparty) -> dict:
     # The card renders in its own context: hand it what its form needs from the page's.
     return {
