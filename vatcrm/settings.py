@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -84,7 +85,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "vatcrm.middleware.PrivateCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -326,6 +329,22 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy on every response (docs/architecture.md, "Browser security"): scripts, styles,
+# images and fonts only from our own origin and never inline or eval'd, so that injected markup cannot
+# run; no plugins, no <base> pointing elsewhere, no framing, forms post only to us. No page needs a nonce.
+# CSP_REPORT_ONLY sends the same policy as Content-Security-Policy-Report-Only: browsers report
+# violations (to CSP_REPORT_URI, if set, and in their console) and block nothing.
+_CSP_POLICY = {
+    "default-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+    "report-uri": env_str("CSP_REPORT_URI") or None,
+}
+CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
+SECURE_CSP = {} if CSP_REPORT_ONLY else _CSP_POLICY
+SECURE_CSP_REPORT_ONLY = _CSP_POLICY if CSP_REPORT_ONLY else {}
 
 # --- Logging ----------------------------------------------------------------------------------------
 LOGGING = {

@@ -56,18 +56,19 @@ THIRD_PARTY_NAMESPACES = {"admin"}
 THIRD_PARTY_PREFIXES = ("account_",)
 
 
-def _walk(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+def walk_urlconf(resolver: URLResolver, namespace: str = "") -> Iterator[tuple[str, URLPattern]]:
+    """Every named URL under the resolver, as ("namespace:name", pattern); other sweeps use it too."""
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry, inner)
+            yield from walk_urlconf(entry, inner)
         elif entry.name:
             yield f"{namespace}{entry.name}", entry
 
 
 def urls_with_arguments() -> list[str]:
     names = []
-    for name, pattern in _walk(get_resolver()):
+    for name, pattern in walk_urlconf(get_resolver()):
         if not pattern.pattern.converters and not pattern.pattern.regex.groups:
             continue
         if name.split(":")[0] in THIRD_PARTY_NAMESPACES or name.startswith(THIRD_PARTY_PREFIXES):

@@ -2,6 +2,10 @@
 
 The browser is Debian's chromium with its chromedriver. Where it is missing, these tests skip, except
 under .ci/run (VATCRM_TEST_REQUIRE_BROWSER=1), which installs it and fails if it cannot start.
+
+Every test that uses the browser also fails if a page broke the Content-Security-Policy: Chromium logs
+each violation (blocked or, in report-only mode, reported) to the console, which `browser` reads after
+the test.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
 @pytest.fixture(scope="session")
-def browser() -> Iterator[webdriver.Chrome]:
+def chromium() -> Iterator[webdriver.Chrome]:
     if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
         message = "needs Debian's chromium and chromium-driver"
         pytest.fail(message) if os.environ.get("VATCRM_TEST_REQUIRE_BROWSER") == "1" else pytest.skip(message)
@@ -39,10 +43,22 @@ def browser() -> Iterator[webdriver.Chrome]:
         "--window-size=1280,1000",
     ):
         options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.implicitly_wait(5)
     yield driver
     driver.quit()
+
+
+@pytest.fixture
+def browser(chromium) -> Iterator[webdriver.Chrome]:
+    """The session's browser, for one test that fails on any CSP violation the browser logs meanwhile."""
+    chromium.get_log("browser")  # what earlier tests left in the log is theirs
+    yield chromium
+    violations = [
+        entry["message"] for entry in chromium.get_log("browser") if "Content Security Policy" in entry["message"]
+    ]
+    assert not violations, "the browser logged Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture
