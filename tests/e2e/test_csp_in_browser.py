@@ -71,6 +71,11 @@ def test_the_admin_works_under_the_policy(signed_in_browser, live_server, owner)
     assert not browser.find_element(By.CSS_SELECTOR, ".field-crontab_translation").is_displayed()
     browser.find_element(By.ID, "calendarlink0").click()  # DateTimeShortcuts.js and calendar.js
     assert browser.find_element(By.ID, "calendarbox0").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, "#calendarbox0 .calendar-cancel a").click()
+    browser.find_element(By.NAME, "_save").click()  # form-action 'self' lets the admin's forms post
+    WebDriverWait(browser, 10).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ".messagelist .success"))
+    task.refresh_from_db()
+    assert task.crontab == weekly
 
 
 def test_allauth_pages_under_the_policy(browser, live_server):
