@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from .models import MonitoringRun, Recheck
 
@@ -21,6 +22,7 @@ class MonitoringRunAdmin(admin.ModelAdmin):
     list_display = [
         "started_at",
         "trigger",
+        "state",
         "finished_at",
         "due",
         "enqueued",
@@ -30,9 +32,15 @@ class MonitoringRunAdmin(admin.ModelAdmin):
         "retried",
         "skipped",
         "alerts",
+        "missed",
+        "redispatched",
         "pending",
     ]
-    list_filter = ["trigger", ("finished_at", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "trigger",
+        ("finished_at", admin.EmptyFieldListFilter),
+        ("incomplete_reason", admin.EmptyFieldListFilter),
+    ]
     date_hierarchy = "started_at"
     readonly_fields = [field.name for field in MonitoringRun._meta.fields] + ["pending", "rechecks_link"]
 
@@ -51,6 +59,13 @@ class MonitoringRunAdmin(admin.ModelAdmin):
     def pending(self, run: MonitoringRun) -> int:
         return run.pending_count
 
+    @admin.display(description=_("state"))
+    def state(self, run: MonitoringRun) -> str:
+        # The reason itself is on the run's page in the admin (a read-only field) and in the log.
+        if run.is_incomplete:
+            return _("incomplete: %(missed)s not re-checked") % {"missed": run.missed}
+        return _("complete") if run.is_finished else _("in progress")
+
     @admin.display(description="re-checks")
     def rechecks_link(self, run: MonitoringRun) -> str:
         url = reverse("admin:monitoring_recheck_changelist") + f"?run__exact={run.pk}"
@@ -65,7 +80,18 @@ class MonitoringRunAdmin(admin.ModelAdmin):
 
 @admin.register(Recheck)
 class RecheckAdmin(admin.ModelAdmin):
-    list_display = ["counterparty", "run", "outcome", "attempts", "changed", "alerts", "workspace", "finished_at"]
+    list_display = [
+        "counterparty",
+        "run",
+        "outcome",
+        "attempts",
+        "changed",
+        "alerts",
+        "workspace",
+        "dispatched_at",
+        "picked_at",
+        "finished_at",
+    ]
     list_filter = ["outcome", "changed"]
     search_fields = ["counterparty__vat_number", "counterparty__name", "workspace__name"]
     list_select_related = ["counterparty", "run", "workspace"]

@@ -23,12 +23,13 @@ class WorkspaceShare:
     checked: int
     unverified: int
     skipped: int
+    missed: int
     changed: int
     alerts: int
 
     @property
     def pending(self) -> int:
-        return self.rechecked - self.checked - self.unverified - self.skipped
+        return self.rechecked - self.checked - self.unverified - self.skipped - self.missed
 
 
 def runs_for_workspace(workspace: Workspace) -> QuerySet[MonitoringRun]:
@@ -51,11 +52,12 @@ def workspace_shares(workspace: Workspace, runs: list[MonitoringRun]) -> list[Wo
             checked=Count("id", filter=Q(outcome=RecheckOutcome.CHECKED)),
             unverified=Count("id", filter=Q(outcome=RecheckOutcome.UNVERIFIED)),
             skipped=Count("id", filter=Q(outcome=RecheckOutcome.SKIPPED)),
+            missed=Count("id", filter=Q(outcome=RecheckOutcome.MISSED)),
             changed=Count("id", filter=Q(changed=True)),
             alerts=Sum("alerts"),
         )
     }
-    keys = ("rechecked", "checked", "unverified", "skipped", "changed", "alerts")
+    keys = ("rechecked", "checked", "unverified", "skipped", "missed", "changed", "alerts")
     return [WorkspaceShare(run=run, **{key: totals.get(run.pk, {}).get(key) or 0 for key in keys}) for run in runs]
 
 

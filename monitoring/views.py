@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
@@ -14,6 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Counterparty, MonitoringFrequency
 
+from .models import RecheckOutcome
 from .selectors import (
     daily_run_task,
     monitoring_card,
@@ -61,6 +63,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "share": workspace_shares(workspace, [run])[0],
             "rechecks": run_rechecks(workspace, run)[:500],
+            "missed": run_rechecks(workspace, run).filter(outcome=RecheckOutcome.MISSED)[:500],
+            "window_hours": f"{settings.MONITORING_RUN_WINDOW.total_seconds() / 3600:g}",
             "alerts": run_alerts(workspace, run),
         },
     )

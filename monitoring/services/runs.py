@@ -111,7 +111,7 @@ def _next_due_expression(run: MonitoringRun) -> Case:
 
 def _check_tolerance(run: MonitoringRun) -> None:
     # A tolerance as long as a period would make every re-checked row due again at once, every run.
-    if settings.MONITORING_SCHEDULE_TOLERANCE >= timedelta(days=1):
+    if timedelta(days=1) <= settings.MONITORING_SCHEDULE_TOLERANCE:
         raise ImproperlyConfigured("MONITORING_SCHEDULE_TOLERANCE must be shorter than a day")
 
 

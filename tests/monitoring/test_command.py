@@ -65,3 +65,21 @@ def test_sync_with_no_retries_finishes_at_once_and_counts_the_unverified(sim, ow
     run = MonitoringRun.objects.get()
     assert run.is_finished and (run.due, run.unverified) == (1, 1)
     assert not Alert.objects.exists()
+
+
+def test_send_alerts_right_after_a_sync_run_sends_every_alert_at_once(sim, owner, monkeypatch, mailoutbox):
+    """A box with no worker: the on-commit fan-out's message is never consumed; send_alerts must not wait."""
+    monkeypatch.setattr("notifications.receivers.fan_out_alerts.delay", lambda alert_ids: None)
+    withdrawn = [add_monitored(sim, owner.workspace, n) for n in range(3)]
+    for counterparty in withdrawn:
+        sim.registry.add(counterparty.vat_number, valid=False)
+    call_command("run_monitoring", "--sync", stdout=StringIO())
+    assert Alert.objects.filter(kind=AlertKind.VALIDITY_LOST).count() == 3 and mailoutbox == []
+
+    out = StringIO()
+    call_command("send_alerts", stdout=out)
+
+    assert sorted(message.to[0] for message in mailoutbox) == [owner.user.email] * 3
+    assert "3 sent" in out.getvalue()
+    call_command("send_alerts", stdout=StringIO())
+    assert len(mailoutbox) == 3  # nothing twice
