@@ -71,18 +71,19 @@ def _rows_for(workspace: Workspace, alerts: list[Alert]) -> list[Delivery]:
     return rows
 
 
-def alerts_fan_out_missed(*, now: datetime | None = None) -> int:
+def alerts_fan_out_missed(*, now: datetime | None = None, grace: timedelta = MISSED_FAN_OUT_GRACE) -> int:
     """Fan out alerts whose on-commit fan-out never ran (the broker was down, the process died).
 
     "Not fanned out" is: not done and without a single delivery row. Alerts older than the give-up
-    window are not delivered any more, which also keeps this look-up to recent rows.
+    window are not delivered any more, which also keeps this look-up to recent rows. At most one chunk;
+    returns how many were fanned out.
     """
     now = now or timezone.now()
     ids = list(
         Alert.objects.filter(
             is_sent=False,
             deliveries__isnull=True,
-            created_at__lte=now - MISSED_FAN_OUT_GRACE,
+            created_at__lte=now - grace,
             created_at__gte=now - settings.NOTIFICATIONS_GIVE_UP_AFTER,
         )
         .order_by("created_at")
@@ -91,3 +92,16 @@ def alerts_fan_out_missed(*, now: datetime | None = None) -> int:
     if ids:
         deliveries_for_alerts(alert_ids=ids)
     return len(ids)
+
+
+def alerts_fan_out_pending() -> int:
+    """Fan out every alert not fanned out yet, however new: for an operator on a box with no worker.
+
+    `run_monitoring --sync` creates alerts whose on-commit fan-out is a message nobody consumes there;
+    `send_alerts` right after it must not wait for the sweep's grace. Racing the normal path is harmless
+    (the unique constraints hold), so there is no grace here.
+    """
+    total = 0
+    while fanned_out := alerts_fan_out_missed(grace=timedelta(0)):
+        total += fanned_out
+    return total

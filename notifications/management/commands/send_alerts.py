@@ -10,7 +10,10 @@ from notifications.services import deliveries_hasten, deliveries_sweep, digests_
 
 
 class Command(BaseCommand):
-    help = "Send every pending notification now: retries without waiting for their backoff, then the sweep."
+    help = (
+        "Send every pending notification now: alerts not fanned out yet (however new), retries without waiting "
+        "for their backoff, then the sweep."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(
@@ -22,7 +25,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, respect_backoff: bool = False, digests: bool = False, **options: Any) -> None:
         hastened = 0 if respect_backoff else deliveries_hasten()
-        summary = deliveries_sweep(budget=None)
+        # Everything not fanned out yet, however new: the alerts of a `run_monitoring --sync` just before.
+        summary = deliveries_sweep(budget=None, fan_out_everything=True)
         self.stdout.write(f"Deliveries: {summary}" + (f" ({hastened} retries brought forward)." if hastened else "."))
         if digests:
             self.stdout.write(f"Digests: {digests_send(budget=None)}.")
