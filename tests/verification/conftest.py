@@ -6,7 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.verification.fakes import OFFICIAL_WSDL, FakeVies
+from tests.fixtures.registries import OFFICIAL_WSDL
+from tests.verification.fakes import FakeVies
 from verification import ratelimit, vies
 
 
@@ -20,8 +21,6 @@ def _fresh_vies_cache() -> Iterator[None]:
 
 @pytest.fixture
 def official_wsdl() -> bytes:
-    if not OFFICIAL_WSDL.is_file():
-        pytest.skip("the official VIES WSDL is not in ../shared/reference (reference material absent)")
     return OFFICIAL_WSDL.read_bytes()
 
 
@@ -34,7 +33,7 @@ def fake_vies(official_wsdl: bytes) -> Iterator[FakeVies]:
 
 @pytest.fixture
 def vies_config(fake_vies: FakeVies) -> vies.ViesConfig:
-    """The official WSDL, read from the reference file, with the endpoint moved to the fake."""
+    """The official WSDL, read from its fixture file, with the endpoint moved to the fake."""
     return vies.ViesConfig(
         wsdl_url=str(OFFICIAL_WSDL.resolve()),
         service_url=fake_vies.service_url,

@@ -12,11 +12,6 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "registries"
-OFFICIAL_WSDL = REFERENCE / "checkVatService.wsdl"
-SOAP_SAMPLES = REFERENCE / "samples" / "soap"
 
 
 @dataclass

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.verification.fakes import OFFICIAL_WSDL, FakeVies, approx_response, check_vat_response, fault
+from tests.fixtures.registries import OFFICIAL_WSDL
+from tests.verification.fakes import FakeVies, approx_response, check_vat_response, fault
 from verification import ratelimit, vies
 from verification.ratelimit import LocalSlotLimiter
 from verification.service import verify_vat

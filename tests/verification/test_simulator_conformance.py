@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -13,15 +12,10 @@ import zeep
 from lxml import etree
 from zeep.exceptions import Fault as ZeepFault
 
+from tests.fixtures.registries import OFFICIAL_WSDL, SOAP_SAMPLES
 from verification.simulator import Fault, Registry, SimulatorServer
 
-REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "registries"
-OFFICIAL_WSDL = REFERENCE / "checkVatService.wsdl"
-SAMPLES = REFERENCE / "samples" / "soap"
 BINDING = "{urn:ec.europa.eu:taxud:vies:services:checkVat}checkVatBinding"
-needs_reference = pytest.mark.skipif(
-    not OFFICIAL_WSDL.exists(), reason=f"official VIES reference files not found at {REFERENCE}"
-)
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +44,6 @@ def _fresh(simulator: SimulatorServer) -> None:
 
 @pytest.fixture(scope="module")
 def official_client() -> zeep.Client:
-    if not OFFICIAL_WSDL.exists():
-        pytest.skip(f"official VIES WSDL not found at {OFFICIAL_WSDL}")
     return zeep.Client(str(OFFICIAL_WSDL))
 
 
@@ -180,7 +172,6 @@ def test_own_wsdl_builds_an_equivalent_client(simulator: SimulatorServer) -> Non
     assert reply.requestIdentifier.startswith("WAPIAAAA")
 
 
-@needs_reference
 def test_own_wsdl_declares_what_the_official_one_does(simulator: SimulatorServer) -> None:
     ours = zeep.Client(simulator.wsdl_url).wsdl
     theirs = zeep.Client(str(OFFICIAL_WSDL)).wsdl
@@ -241,20 +232,18 @@ CASES = [
 ]
 
 
-@needs_reference
 @pytest.mark.parametrize("sample,request_body", CASES, ids=[case[0] for case in CASES])
 def test_reply_has_the_shape_of_the_captured_sample(
     simulator: SimulatorServer, sample: str, request_body: bytes | str
 ) -> None:
-    body = (SAMPLES / request_body).read_bytes() if isinstance(request_body, str) else request_body
+    body = (SOAP_SAMPLES / request_body).read_bytes() if isinstance(request_body, str) else request_body
     response = _post(simulator, body)
     assert response.headers["Content-Type"] == "text/xml;charset=UTF-8"
     assert response.status_code == (500 if sample.startswith("fault") else 200)
     assert not response.content.startswith(b"<?xml")
-    assert _shape(response.content) == _shape((SAMPLES / sample).read_bytes())
+    assert _shape(response.content) == _shape((SOAP_SAMPLES / sample).read_bytes())
 
 
-@needs_reference
 def test_fault_is_byte_identical_to_the_capture(simulator: SimulatorServer) -> None:
     response = _post(simulator, _envelope("checkVat", countryCode="de", vatNumber="175782214"))
-    assert response.content == (SAMPLES / "fault-INVALID_INPUT.xml").read_bytes().strip()
+    assert response.content == (SOAP_SAMPLES / "fault-INVALID_INPUT.xml").read_bytes().strip()

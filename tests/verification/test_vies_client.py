@@ -6,14 +6,8 @@ import threading
 
 import pytest
 
-from tests.verification.fakes import (
-    OFFICIAL_WSDL,
-    FakeVies,
-    approx_response,
-    check_vat_response,
-    closed_port_url,
-    fault,
-)
+from tests.fixtures.registries import OFFICIAL_WSDL
+from tests.verification.fakes import FakeVies, approx_response, check_vat_response, closed_port_url, fault
 from verification import vies
 from verification.vat import NormalisedVat
 from verification.verdicts import Status

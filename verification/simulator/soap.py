@@ -3,7 +3,7 @@
 Responses are written as text, not through an XML library, because their exact shape is the point: the
 current VIES backend (since 2022-08) answers with an ``env:`` envelope prefix, an empty ``env:Header``, a
 ``ns2:`` payload prefix, no XML declaration, and ``<ns2:x></ns2:x>`` for empty values
-(samples/soap/*.xml in the shared reference). Clients that only ever saw the old ``soap:``/default
+(the captured samples in tests/fixtures/registries/vies/soap/). Clients that only ever saw the old ``soap:``/default
 namespace shape break on it; the simulator makes sure ours does not.
 """
 
