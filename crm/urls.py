@@ -14,5 +14,5 @@ urlpatterns = [
     path("crm/counterparty/<int:pk>/", counterparties.CounterpartyDetailView.as_view(), name="counterparty_detail"),
     path("workspace/", workspaces.workspace_settings, name="workspace_settings"),
     path("workspace/<int:pk>/switch/", workspaces.workspace_switch, name="workspace_switch"),
-    path("invitations/<str:token>/", workspaces.invitation_accept_view, name="invitation_accept"),
+    path("invitations/<slug:token>/", workspaces.invitation_accept_view, name="invitation_accept"),
 ]

@@ -3,9 +3,10 @@
 from .alerts import Alert, AlertKind, Severity
 from .checks import CheckResult, CheckStatus, CheckTrigger, VerificationCheck
 from .counterparties import Company, Counterparty, MonitoringFrequency
-from .workspaces import Invitation, Membership, Role, Workspace
+from .workspaces import Addressee, Invitation, Membership, Role, Workspace
 
 __all__ = [
+    "Addressee",
     "Alert",
     "AlertKind",
     "CheckResult",

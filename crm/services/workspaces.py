@@ -57,18 +57,18 @@ def invitation_email_send(*, invitation: Invitation) -> None:
 
 
 class InvitationUnusable(Exception):
-    """The invitation was used by someone else, or is addressed to another email than the user's."""
+    """The invitation was used by someone else, or `user` has not verified the invited address."""
 
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership:
     """Join the invitation's workspace as a member (an existing membership is kept as it is).
 
-    Only the invited address may accept: a forwarded link does not let someone else in.
+    Only the invited address, verified, may accept: a forwarded link does not let someone else in.
     """
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if not invitation.is_for(user):
-        raise InvitationUnusable(f"This invitation was sent to {invitation.email}.")
+        raise InvitationUnusable("The invited address is not a verified address of this user.")
     if invitation.accepted_at is not None and invitation.accepted_by_id != user.pk:
         raise InvitationUnusable("This invitation has already been used.")
     try:
@@ -86,15 +86,13 @@ def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Memb
 
 
 def invitation_accept_pending_for(*, user: AbstractBaseUser, token: str | None) -> Membership | None:
-    """After signup through an invitation link, join that workspace (if the link was for this address)."""
-    if not token:
-        return None
-    invitation = Invitation.objects.filter(token=token, accepted_at=None).first()
-    if invitation is None or not invitation.is_pending:
+    """Accept the pending invitation a link's token names, if the user has verified the invited address."""
+    invitation = Invitation.objects.pending().filter(token=token).first() if token else None
+    if invitation is None or not invitation.is_for(user):
         return None
     try:
         return invitation_accept(invitation=invitation, user=user)
-    except InvitationUnusable:
+    except InvitationUnusable:  # accepted by someone else in the meantime
         return None
 
 

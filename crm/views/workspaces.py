@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..forms import InvitationForm, WorkspaceSettingsForm
 from ..middleware import SESSION_KEY
-from ..models import Invitation, Workspace
+from ..models import Addressee, Invitation, Workspace
 from ..services import invitation_accept, invitation_create
 from ..services.workspaces import InvitationUnusable
 from ..signals import INVITATION_SESSION_KEY
@@ -49,26 +51,41 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
 
 
 def invitation_accept_view(request: HttpRequest, token: str) -> HttpResponse:
-    """The link in an invitation email. Anonymous visitors sign up or sign in first, then come back."""
-    invitation = get_object_or_404(Invitation, token=token)
-    if not invitation.is_pending:
-        return render(request, "crm/invitation_expired.html", {"invitation": invitation}, status=410)
+    """The link in an invitation email. Only the invited address, verified, sees the workspace and may join.
+
+    Everyone else learns nothing from the link: an anonymous visitor is sent to sign in (or sign up) whatever
+    the token, and a signed-in user the link is not for gets the answer of a token that does not exist.
+    """
     if not request.user.is_authenticated:
         request.session[INVITATION_SESSION_KEY] = token
-        return render(request, "crm/invitation_welcome.html", {"invitation": invitation})
-    if not invitation.is_for(request.user):
-        return render(
-            request, "crm/invitation_expired.html", {"invitation": invitation, "wrong_user": True}, status=403
-        )
+        return redirect_to_login(request.get_full_path())
+    invitation = Invitation.objects.select_related("workspace", "invited_by").filter(token=token).first()
+    addressee = invitation.addressee(request.user) if invitation else Addressee.SOMEONE_ELSE
+    if addressee is Addressee.SOMEONE_ELSE:
+        return render(request, "crm/invitation_unusable.html", status=404)
+    if addressee is Addressee.UNVERIFIED:
+        # Their own address: they may see it, with the way to verify it; nothing of the workspace yet.
+        return render(request, "crm/invitation_verify.html", {"email": invitation.email}, status=403)
+    accepted_by_me = invitation.accepted_by_id == request.user.pk
+    if accepted_by_me and invitation.workspace.members.filter(pk=request.user.pk).exists():
+        # Joined already: when the address was verified (crm.signals), or by an earlier click.
+        return _show_joined(request, invitation.workspace)
+    if not invitation.is_pending:
+        return render(request, "crm/invitation_expired.html", status=410)
     if request.method == "POST":
         try:
             membership = invitation_accept(invitation=invitation, user=request.user)
         except InvitationUnusable:
-            return render(request, "crm/invitation_expired.html", {"invitation": invitation}, status=410)
-        request.session[SESSION_KEY] = membership.workspace_id
-        messages.success(request, f"You joined {membership.workspace.name}.")
-        return redirect("crm:counterparty_list")
+            return render(request, "crm/invitation_expired.html", status=410)
+        request.session.pop(INVITATION_SESSION_KEY, None)
+        return _show_joined(request, membership.workspace)
     return render(request, "crm/invitation_accept.html", {"invitation": invitation})
+
+
+def _show_joined(request: HttpRequest, workspace: Workspace) -> HttpResponse:
+    request.session[SESSION_KEY] = workspace.pk
+    messages.success(request, _("You joined %(workspace)s.") % {"workspace": workspace.name})
+    return redirect("crm:counterparty_list")
 
 
 @login_required

@@ -48,7 +48,7 @@ OBJECT_URLS["monitoring:counterparty_monitoring"] = ("post", lambda ws: {"pk": C
 
 # URLs with a path argument that is deliberately not a workspace object id, and why.
 NOT_WORKSPACE_OBJECTS = {
-    "crm:invitation_accept": "the secret token is the key: whoever holds the link may accept it",
+    "crm:invitation_accept": "a secret token, accepted only by the invited address, verified (test_invitations.py)",
 }
 
 # Third-party URLs with their own access rules (staff-only admin, allauth's keys).
