@@ -71,6 +71,20 @@ def test_embedded_defaults_need_no_server():
     assert "sqlite3 filesystem://" in result.stdout
 
 
+def test_the_trusted_proxy_for_client_addresses_comes_from_the_environment():
+    """Read by allauth's rate limits (tests/crm/test_login_limits_behind_a_proxy.py): none trusted by default."""
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.ALLAUTH_TRUSTED_PROXY_COUNT, s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"
+    )
+    default = _manage("shell", "-c", code, env=PRODUCTION_ENV)
+    proxied = _manage("shell", "-c", code, env={**PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": "1"})
+    header = _manage("shell", "-c", code, env={**PRODUCTION_ENV, "TRUSTED_CLIENT_IP_HEADER": "X-Real-IP"})
+    assert default.stdout.split()[-2:] == ["0", "None"], default.stderr
+    assert proxied.stdout.split()[-2:] == ["1", "None"], proxied.stderr
+    assert header.stdout.split()[-2:] == ["0", "X-Real-IP"], header.stderr
+
+
 def test_production_without_a_public_base_url_refuses_to_start():
     env = {key: value for key, value in PRODUCTION_ENV.items() if key != "PUBLIC_BASE_URL"}
     result = _manage("check", env=env)

@@ -169,6 +169,15 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "20/m/ip,5/m/key",
     "confirm_email": "1/3m/key",
 }
+# Those limits count per client address. Behind a reverse proxy every request comes from the proxy, so one
+# client's bad logins would lock everyone out: name the proxies in front of the app. TRUSTED_PROXY_COUNT
+# proxies append to X-Forwarded-For, and allauth takes the address the outermost of them appended, never a
+# value the client sent; 0 ignores the header and takes REMOTE_ADDR. A proxy that sets a header of its own
+# instead (CF-Connecting-IP, X-Real-IP) is named by TRUSTED_CLIENT_IP_HEADER.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more")
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER") or None
 
 # --- Email (django-anymail in production, console on embedded defaults) ----------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
