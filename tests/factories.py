@@ -92,6 +92,7 @@ class CheckResultFactory(factory.django.DjangoModelFactory):
 
     check_run = factory.SubFactory(VerificationCheckFactory)
     service = "vies"
+    country_code = factory.SelfAttribute("check_run.counterparty.country_code")
     status = CheckStatus.VALID
     registered_name = "Supplier B.V."
     raw_response = "<env:Envelope/>"

@@ -58,6 +58,9 @@ class CheckResult(models.Model):
 
     check_run = models.ForeignKey(VerificationCheck, on_delete=models.CASCADE, related_name="results")
     service = models.CharField(max_length=20)
+    # The member state asked (the counterparty's country code), kept on the row so that the metrics' per-state
+    # latency and outages read one table (ops/metrics.py). Empty on results stored before it was recorded.
+    country_code = models.CharField(max_length=2, blank=True)
     status = models.CharField(max_length=12, choices=CheckStatus.choices)
     # Null name or address: the registry did not disclose it ('---'), which is not a name.
     registered_name = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001 (None = not disclosed)
@@ -75,6 +78,8 @@ class CheckResult(models.Model):
     class Meta:
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["check_run", "service"], name="check_result_one_per_service")]
+        # The metrics' window (ops/metrics.py): the last minutes of results, not a scan of every check ever.
+        indexes = [models.Index(fields=["created_at"], name="check_result_recent")]
 
     def __str__(self) -> str:
         return f"{self.service}: {self.status}"

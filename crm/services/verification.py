@@ -126,6 +126,7 @@ def verdict_store(
         CheckResult(
             check_run=check,
             service=result.service,
+            country_code=counterparty.country_code,
             status=result.status,
             registered_name=result.name,
             registered_address=result.address,

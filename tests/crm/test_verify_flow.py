@@ -39,6 +39,7 @@ def test_valid_number_is_stored_with_evidence_and_shown(owner, requester):
     assert {r.service: r.status for r in check.results.all()} == {"format": "valid", "vies": "valid"}
     vies = check.results.get(service="vies")
     assert "checkVatApproxResponse" in vies.raw_response and vies.raw_request
+    assert {r.country_code for r in check.results.all()} == {"AT"}  # the member state asked, for the metrics
     assert counterparty.status == CheckStatus.VALID
     assert counterparty.registered_name == "Alpenblick Holzbau GmbH"
     assert counterparty.name == "Alpenblick"
