@@ -7,6 +7,7 @@ email on the console. The README has a table of every variable.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
+from django_guid.integrations import CeleryIntegration
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -81,9 +83,13 @@ INSTALLED_APPS = [
     "crm",
     "monitoring",
     "notifications",
+    "ops",
+    "django_guid",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of the request (a redirect's included) carries its request id.
+    "django_guid.middleware.guid_middleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -130,6 +136,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Web, worker and beat share one file on embedded defaults: wait for the writer instead of failing.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # libpq waits for an unreachable server as long as the OS does (minutes): the readiness probe, a
+    # request and a task fail within this instead, and a retry or the next probe tries again.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env_int("DATABASE_CONNECT_TIMEOUT", 5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Redis --------------------------------------------------------------------------------
@@ -327,7 +339,7 @@ STORAGES = {
 if env_bool("TRUST_X_FORWARDED_PROTO", True):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Load balancers probe plain HTTP inside the network: the health check answers instead of redirecting.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^healthz/ready$", r"^metrics$"]
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", not DEBUG)
@@ -355,12 +367,63 @@ CSP_REPORT_ONLY = env_bool("CSP_REPORT_ONLY", False)
 SECURE_CSP = {} if CSP_REPORT_ONLY else _CSP_POLICY
 SECURE_CSP_REPORT_ONLY = _CSP_POLICY if CSP_REPORT_ONLY else {}
 
+# --- Operations: health, metrics, Sentry (docs/operations.md) ---------------------------------------
+# The readiness probe's broker check (and the queue-length metric) gives up after this many seconds.
+HEALTH_BROKER_TIMEOUT = env_float("HEALTH_BROKER_TIMEOUT_SECONDS", 2.0)
+# Beat writes its periodic tasks' last_run_at back every 3 minutes; the reconciler runs every minute.
+HEALTH_BEAT_MAX_AGE = timedelta(seconds=env_int("HEALTH_BEAT_MAX_AGE_SECONDS", 600))
+# /metrics answers a bearer token or a peer (REMOTE_ADDR) in these networks; with neither, it is a 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+try:
+    METRICS_ALLOWED_NETWORKS = [ipaddress.ip_network(net, strict=False) for net in env_list("METRICS_ALLOWED_NETWORKS")]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {exc}") from exc
+# Check results and registry latency are reported over this recent window (an indexed range, not a scan).
+METRICS_WINDOW = timedelta(minutes=env_int("METRICS_WINDOW_MINUTES", 15))
+SENTRY_DSN = env_str("SENTRY_DSN")
+if SENTRY_DSN:
+    from ops.sentry import sentry_init
+
+    sentry_init(
+        dsn=SENTRY_DSN,
+        environment=env_str("SENTRY_ENVIRONMENT", "production"),
+        release=env_str("SENTRY_RELEASE"),
+        traces_sample_rate=env_float("SENTRY_TRACES_SAMPLE_RATE", 0.0),
+    )
+
 # --- Logging ----------------------------------------------------------------------------------------
+# plain for a terminal (`make run`); json in production: one object per line for the log pipeline.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'plain' or 'json'")
+# Request ids: a client's X-Request-ID is kept only if it is a UUID (anything else could forge log lines);
+# the id is returned in the response and carried into the Celery tasks the request queues.
+DJANGO_GUID = {
+    "GUID_HEADER_NAME": "X-Request-ID",
+    "VALIDATE_GUID": True,
+    "INTEGRATIONS": [CeleryIntegration()],
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {
+        "context": {"()": "ops.logs.ContextFilter"},
+        "redact": {"()": "ops.logs.RedactSecretsFilter"},
+    },
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "ops.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context", "redact"]}
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}, "zeep": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "zeep": {"level": "WARNING"},
+        # Its debug lines print every URL it requests: Slack webhooks and Telegram bot URLs are secrets.
+        "urllib3": {"level": "WARNING"},
+        # An INFO line per request and per task about the id itself.
+        "django_guid": {"level": "WARNING"},
+    },
 }

@@ -3,8 +3,6 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from crm.views.health import health
-
 # The admin signs in through allauth, so its rate limits and email verification guard the console too.
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = "vatcrm operations"
@@ -12,7 +10,7 @@ admin.site.site_title = "vatcrm admin"
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="crm:counterparty_list", permanent=False)),
-    path("healthz", health, name="health"),
+    path("", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("notifications/", include("notifications.urls")),
