@@ -7,8 +7,6 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
 WORKDIR /app
-# procps: pgrep for the beat container's healthcheck.
-RUN apt-get update && apt-get install -y --no-install-recommends procps && rm -rf /var/lib/apt/lists/*
 RUN useradd --create-home --uid 1000 vatcrm
 
 COPY requirements/ requirements/

@@ -43,6 +43,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.monitoring_fanout $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.recheck_throughput $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.verify_latency $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.metrics_scrape $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
