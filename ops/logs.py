@@ -2,9 +2,9 @@
 
 Configured in the LOGGING dict of settings (`LOG_FORMAT=plain|json`). Every line gets `request_id` (set by
 django-guid's middleware from a valid `X-Request-ID` or generated, and carried into the tasks a request
-queues by the task's headers) and `task_id` (the Celery task running, if any). A filter on the handler
-masks secrets before any formatter sees the line: passwords in URLs, Telegram bot tokens, Slack webhook
-paths, bearer tokens and the values of the secret settings, in the message and in the traceback.
+queues by the task's headers) and `task_id` (the Celery task running, if any). Both formatters mask
+secrets in what they write: passwords in URLs, Telegram bot tokens, Slack webhook paths, bearer tokens and
+the values of the secret settings, in the message and in the traceback.
 """
 
 from __future__ import annotations
@@ -28,22 +28,25 @@ class ContextFilter(logging.Filter):
         return True
 
 
-class RedactSecretsFilter(logging.Filter):
-    """Masks secrets in the formatted message and the traceback; the record is then passed on."""
+class RedactingFormatter(logging.Formatter):
+    """Masks secrets in the whole formatted line (message and traceback alike).
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = redact(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        if record.exc_info:
-            # Formatted once here, masked, and kept as exc_text: formatters print exc_text when exc_info is gone.
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
-            record.exc_info = None
-        return True
+    In the formatter, not in a filter: a filter would have to rewrite the record, which every other handler
+    (Sentry's, a test's) shares; the formatter changes only its own output.
+    """
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
 
 
-class JsonFormatter(BaseJsonFormatter):
+class PlainFormatter(RedactingFormatter):
+    """`time level logger message`, for a terminal."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+class JsonFormatter(RedactingFormatter, BaseJsonFormatter):
     """One JSON object per line: time (ISO 8601, UTC), level, logger, message, request_id, task_id, and
     `exc_info` with the traceback, plus whatever a call passes in `extra=`."""
 
