@@ -35,5 +35,6 @@ def _configured_secrets() -> list[str]:
         settings.EMAIL_HOST_PASSWORD,
         settings.DATABASES["default"].get("PASSWORD") or "",
         *settings.ANYMAIL.values(),
+        *getattr(settings, "FIELD_ENCRYPTION_KEYS", []),  # the chat credentials' encryption keys, where set
     ]
     return [value for value in values if isinstance(value, str) and len(value) >= MIN_SECRET_LENGTH]
