@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -43,7 +44,13 @@ def silent_broker() -> Iterator[str]:
     server.bind(("127.0.0.1", 0))
     server.listen(8)
     held: list[socket.socket] = []
-    threading.Thread(target=lambda: [held.append(server.accept()[0]) for _ in range(8)], daemon=True).start()
+
+    def accept_and_say_nothing() -> None:
+        with contextlib.suppress(OSError):  # the socket closed at the end of the test
+            while True:
+                held.append(server.accept()[0])
+
+    threading.Thread(target=accept_and_say_nothing, daemon=True).start()
     yield f"redis://127.0.0.1:{server.getsockname()[1]}/0"
     server.close()
     for conn in held:
