@@ -59,3 +59,50 @@ def test_a_worker_killed_mid_wave_is_replaced_and_its_rechecks_resume(stack, cap
     stack.start_worker()
     settle(stack, run_id, fault="worker SIGKILL mid-wave, new worker", cleared_at=time.time(), capsys=capsys)
 
+
+def test_redis_killed_mid_wave_and_restarted_empty_loses_nothing(stack, capsys):
+    run_id, _ = mid_wave(stack)
+
+    # No persistence: every queued re-check message, every retry's and every alert's message is gone.
+    stack.redis.kill()
+    time.sleep(3)
+    stack.redis.start()
+    settle(stack, run_id, fault="Redis SIGKILL mid-wave, restarted empty", cleared_at=time.time(), capsys=capsys)
+
+
+def test_postgres_stopped_mid_wave_for_longer_than_any_retry_window_loses_nothing(stack, capsys):
+    run_id, _ = mid_wave(stack)
+
+    # Tasks give up on the database after ~3 s (TIMINGS); the outage lasts 15: their messages are spent.
+    stack.cluster.stop("fast")
+    time.sleep(15)
+    stack.cluster.start()
+    settle(stack, run_id, fault="PostgreSQL stopped 15 s mid-wave", cleared_at=time.time(), capsys=capsys)
+
+
+def test_postgres_stopped_during_the_fan_out_loses_nothing(stack, capsys):
+    stack.up(MONITORING_CHUNK_SIZE="2")  # 200 chunks, each its own transaction: the fan-out takes a while
+    stack.start_worker()
+    run_id = stack.start_run()
+    wait_until(
+        "the fan-out to have claimed some counterparties",
+        lambda: stack.scalar(
+            "SELECT count(*) >= 20 FROM monitoring_recheck r JOIN monitoring_monitoringrun m ON m.id = r.run_id"
+            " WHERE m.id = %s AND m.fanned_out_at IS NULL",
+            run_id,
+        ),
+        timeout=60,
+        every=0,
+    )
+
+    stack.cluster.stop("immediate")  # a crash: no clean shutdown, recovery on start
+    time.sleep(10)
+    stack.cluster.start()
+    cleared_at = time.time()
+    fault = "PostgreSQL crashed during the fan-out, down 10 s"
+    settle(stack, run_id, fault=fault, cleared_at=cleared_at, capsys=capsys)
+    # The fault did land in the fan-out: it finished only after the database was back.
+    fanned_out_at = stack.scalar(
+        "SELECT extract(epoch FROM fanned_out_at) FROM monitoring_monitoringrun WHERE id = %s", run_id
+    )
+    assert fanned_out_at > cleared_at
