@@ -3,9 +3,10 @@ from django import forms
 from verification.vat import InvalidVatNumber, NormalisedVat, normalise_vat
 
 from .models import Workspace
+from .untrusted import StorableInputMixin
 
 
-class InvitationForm(forms.Form):
+class InvitationForm(StorableInputMixin, forms.Form):
     email = forms.EmailField(label="Colleague's email")
 
     def __init__(self, *args, workspace: Workspace, **kwargs) -> None:
@@ -19,13 +20,13 @@ class InvitationForm(forms.Form):
         return email
 
 
-class WorkspaceSettingsForm(forms.ModelForm):
+class WorkspaceSettingsForm(StorableInputMixin, forms.ModelForm):
     class Meta:
         model = Workspace
         fields = ["name", "monitor_new_counterparties"]
 
 
-class VerifyForm(forms.Form):
+class VerifyForm(StorableInputMixin, forms.Form):
     """A counterparty to verify, and the requester company the consultation number is issued to."""
 
     vat_number = forms.CharField(label="VAT number", max_length=64, help_text="With its country code, e.g. DE136695976")

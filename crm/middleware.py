@@ -1,12 +1,15 @@
-"""Puts the signed-in user's current workspace on the request, for views to scope every query by."""
+"""Request checks before any view: the URL holds nothing unstorable; the current workspace for scoping."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.functional import SimpleLazyObject
+from django.utils.translation import gettext as _
+
+from .untrusted import is_storable_text, object_id
 
 if TYPE_CHECKING:
     from .models import Workspace
@@ -26,9 +29,9 @@ def current_workspace(request: HttpRequest) -> Workspace | None:
     if not user.is_authenticated:
         return None
     workspaces = Workspace.objects.for_user(user)
-    named = request.GET.get(QUERY_PARAMETER, "")
-    if named.isdigit() and _is_navigation(request) and workspaces.filter(pk=named).exists():
-        request.session[SESSION_KEY] = int(named)
+    named = object_id(request.GET.get(QUERY_PARAMETER))
+    if named and _is_navigation(request) and workspaces.filter(pk=named).exists():
+        request.session[SESSION_KEY] = named
     chosen = request.session.get(SESSION_KEY)
     workspace = (chosen and workspaces.filter(pk=chosen).first()) or workspaces.order_by("id").first()
     if workspace is None:
@@ -52,4 +55,25 @@ class CurrentWorkspaceMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.workspace = SimpleLazyObject(lambda: current_workspace(request))
+        return self.get_response(request)
+
+
+class StorableURLMiddleware:
+    """Answers 400 to a path or query string that carries a NUL character, before any view sees it.
+
+    No link of ours holds one, and PostgreSQL cannot compare text with it: code that hands a URL's value
+    to a lookup as it is (the admin's changelist filters, a `<str:>` path argument) would fail with a 500.
+    Lone surrogates cannot come this way (Django decodes the URL's bytes with replacement). Form bodies are
+    left to the forms (crm.untrusted.StorableInputMixin), which can say which field is wrong.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        parts = [request.path, *(text for key, values in request.GET.lists() for text in (key, *values))]
+        if not all(is_storable_text(part) for part in parts):
+            return HttpResponseBadRequest(
+                _("The address contains characters that cannot be stored (NUL)."), content_type="text/plain"
+            )
         return self.get_response(request)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Counterparty, MonitoringFrequency
+from crm.untrusted import object_id
 
 from .models import RecheckOutcome
 from .selectors import (
@@ -100,11 +102,13 @@ def bulk_monitoring(request: HttpRequest) -> HttpResponse:
         back = reverse("crm:counterparty_list")
     if frequency not in MonitoringFrequency.values:
         return HttpResponseBadRequest("monitoring must be one of: " + ", ".join(MonitoringFrequency.values))
-    ids = [int(value) for value in request.POST.getlist("counterparty") if value.isdigit()]
+    ids = [object_id(value) for value in request.POST.getlist("counterparty")]
+    if None in ids:
+        return HttpResponseBadRequest(_("counterparty must be the ids of counterparties."), content_type="text/plain")
     if not ids:
         messages.warning(request, "Tick at least one counterparty first.")
-        return redirect(back)
+        return HttpResponseRedirect(back)
     updated = counterparty_monitoring_set(workspace=request.workspace, counterparty_ids=ids, frequency=frequency)
     label = MonitoringFrequency(frequency).label.lower()
     messages.success(request, f"Monitoring {label} for {updated} counterpart{'y' if updated == 1 else 'ies'}.")
-    return redirect(back)
+    return HttpResponseRedirect(back)

@@ -6,19 +6,21 @@ import secrets
 
 from django import forms
 
+from crm.untrusted import StorableInputMixin
+
 from .models import ChannelKind, ChatChannel, NotificationPreference
 
 KEEP = "Leave empty to keep the current one."
 
 
-class PreferenceForm(forms.ModelForm):
+class PreferenceForm(StorableInputMixin, forms.ModelForm):
     class Meta:
         model = NotificationPreference
         fields = ["email_enabled", "mode", "min_severity"]
         labels = {"mode": "How"}
 
 
-class ChannelForm(forms.ModelForm):
+class ChannelForm(StorableInputMixin, forms.ModelForm):
     """One form for the three kinds; `config` is assembled from the fields the kind needs.
 
     Credentials (the Slack URL, the bot token, the webhook secret) are never put back into the page: on
@@ -57,6 +59,8 @@ class ChannelForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         kind = data.get("kind") or self.instance.kind
+        if kind not in ChannelKind.values:
+            return data  # the kind's own error says what is wrong; there is no config to assemble
         current = (self.instance.config or {}) if self.instance.pk else {}
 
         def value(name: str) -> str:

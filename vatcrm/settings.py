@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "vatcrm.middleware.PrivateCacheMiddleware",
+    # Before anything reads the URL's values: a NUL in the path or query string is a 400 (crm/untrusted.py).
+    "crm.middleware.StorableURLMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 
 from ..forms import VerifyForm
 from ..models import CheckStatus
 from ..serializers import check_payload
 from ..services import company_set_requester, run_verification
 from ..services.verification import CounterpartyInput
+from ..untrusted import UnacceptableJSON, parse_json
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -21,13 +21,16 @@ def _wants_json(request: HttpRequest) -> bool:
 
 
 def _submitted_data(request: HttpRequest) -> QueryDict | dict:
-    if request.content_type == "application/json":
-        try:
-            body = json.loads(request.body or b"{}")
-        except (ValueError, UnicodeDecodeError):
-            return {"vat_number": ""}
-        return {key: str(value) for key, value in body.items()} if isinstance(body, dict) else {"vat_number": ""}
-    return request.POST
+    """The form's data: the POST body, or a JSON object of field -> value; raises UnacceptableJSON.
+
+    The JSON object goes to the form as it is: the form refuses objects, nested lists and unstorable text.
+    """
+    if request.content_type != "application/json":
+        return request.POST
+    body = parse_json(request.body or b"{}")
+    if not isinstance(body, dict):
+        raise UnacceptableJSON(_("The JSON body must be an object of field names and values."))
+    return body
 
 
 @login_required
@@ -39,7 +42,10 @@ def verify(request: HttpRequest) -> HttpResponse:
         initial = {"requester_vat_number": company.vat_number, "requester_name": company.name} if company else {}
         return render(request, "crm/verify.html", {"form": VerifyForm(initial=initial), "company": company})
 
-    form = VerifyForm(_submitted_data(request))
+    try:
+        form = VerifyForm(_submitted_data(request))
+    except UnacceptableJSON as error:
+        return JsonResponse({"errors": {"__all__": [{"message": str(error), "code": "invalid_json"}]}}, status=400)
     if not form.is_valid():
         if wants_json:
             return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
