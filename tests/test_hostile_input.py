@@ -202,7 +202,8 @@ VIEWS: dict[str, View] = {
     ),
     "crm:workspace_settings": View(
         forms=(
-            {"invite": st.just("1"), "email": st.emails()},
+            # "invite" is the submit button's name: the view reads only whether it was sent, like a checkbox.
+            {"invite": SWITCH, "email": st.emails()},
             {"name": st.text(max_size=40), "monitor_new_counterparties": SWITCH},
         )
     ),
