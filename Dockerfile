@@ -14,7 +14,7 @@ RUN pip install -r requirements/prod.txt
 
 COPY --chown=vatcrm:vatcrm . .
 # collectstatic needs settings but no database or secret of the real deployment.
-RUN SECRET_KEY=build-only PUBLIC_BASE_URL=http://build.invalid DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
+RUN SECRET_KEY=build-only FIELD_ENCRYPTION_KEYS=$(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())') PUBLIC_BASE_URL=http://build.invalid DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
 
 USER vatcrm
 EXPOSE 8000

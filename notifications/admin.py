@@ -23,6 +23,8 @@ class ChatChannelAdmin(admin.ModelAdmin):
     search_fields = ["name", "workspace__name"]
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace", "created_by"]
+    # `config` is encrypted and not editable here: the owners' form masks the credentials it holds.
+    readonly_fields = ["config_summary"]
 
 
 @admin.register(Delivery)

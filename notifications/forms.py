@@ -5,12 +5,15 @@ from __future__ import annotations
 import secrets
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from crm.untrusted import StorableInputMixin
 
 from .models import ChannelKind, ChatChannel, NotificationPreference
+from .models.channels import CREDENTIAL
 
-KEEP = "Leave empty to keep the current one."
+KEEP = _("Stored: %(hint)s. Leave empty to keep it.")
+RETYPE = _("The stored value cannot be decrypted (FIELD_ENCRYPTION_KEYS changed): enter it again.")
 
 
 class PreferenceForm(StorableInputMixin, forms.ModelForm):
@@ -24,7 +27,7 @@ class ChannelForm(StorableInputMixin, forms.ModelForm):
     """One form for the three kinds; `config` is assembled from the fields the kind needs.
 
     Credentials (the Slack URL, the bot token, the webhook secret) are never put back into the page: on
-    edit they are empty, and empty means "keep".
+    edit they are empty, with a masked hint of the stored value, and empty means "keep".
     """
 
     url = forms.URLField(label="URL", required=False, max_length=500, assume_scheme="https")
@@ -51,10 +54,8 @@ class ChannelForm(StorableInputMixin, forms.ModelForm):
             if self.instance.kind == ChannelKind.WEBHOOK:
                 self.initial["url"] = config.get("url", "")  # where it posts is not a secret; the secret is
             self.initial["chat_id"] = config.get("chat_id", "")
-            for name in ("bot_token", "secret"):
-                self.fields[name].help_text = KEEP
-            if self.instance.kind == ChannelKind.SLACK:
-                self.fields["url"].help_text = KEEP
+            readable, credential = self.instance.credentials_readable, CREDENTIAL[self.instance.kind]
+            self.fields[credential].help_text = KEEP % {"hint": self.instance.credential_hint} if readable else RETYPE
 
     def clean(self):
         data = super().clean()

@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.utils.html import escape
+from django.utils.translation import gettext_lazy as _
 
 from .errors import TransportError
-from .http import checked_addresses, post_pinned
+from .http import checked_addresses, post_pinned, post_trusted
 from .models import ChannelKind, ChatChannel
 
 __all__ = ["ChatMessage", "Transport", "TransportError", "refuse_private_address", "transport_for"]
@@ -72,7 +73,8 @@ class HttpTransport(Transport):
         return []
 
     def scrub(self, text: str) -> str:
-        for secret in self.secrets():
+        # The egress proxy's password as well: a proxy error may quote the proxy's URL.
+        for secret in [*self.secrets(), urlsplit(settings.EGRESS_PROXY_URL).password or ""]:
             if secret:
                 text = text.replace(secret, "…")
         return text
@@ -83,9 +85,9 @@ class HttpTransport(Transport):
         try:
             # Redirects are not followed: a POST turned into a GET elsewhere is not a delivery, and a
             # redirect could point to an address refuse_private_address() would have refused.
-            # User-typed URLs are connected to at the address that was checked (DNS rebinding); the
-            # operator's Telegram URL is trusted and may go through the environment's proxy.
-            send = post_pinned if self.user_supplied_url else requests.post
+            # User-typed URLs are connected to at the address that was checked (DNS rebinding), through
+            # the egress proxy too; the operator's Telegram URL is trusted and sent by name.
+            send = post_pinned if self.user_supplied_url else post_trusted
             response = send(url, data=body, headers=headers, timeout=timeout, allow_redirects=False)
         except requests.RequestException as exc:
             raise TransportError(self.scrub(f"{type(exc).__name__}: {exc}")) from exc
@@ -204,5 +206,15 @@ TRANSPORTS: dict[str, type[Transport]] = {
 }
 
 
+UNDECRYPTABLE = _(
+    "The channel's credentials cannot be decrypted with FIELD_ENCRYPTION_KEYS (was its key dropped?): "
+    "restore the key, or enter the credentials again, then send again."
+)
+
+
 def transport_for(channel: ChatChannel) -> Transport:
+    """The channel's transport; TransportError (permanent) when its stored credentials cannot be read."""
+    if not channel.credentials_readable:
+        # Sending again cannot help until an operator acts; the owners see this on their page.
+        raise TransportError(str(UNDECRYPTABLE), permanent=True)
     return TRANSPORTS[channel.kind](channel)

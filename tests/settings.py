@@ -9,6 +9,8 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-real-depl
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("REGISTRY_MODE", "sandbox")
 os.environ.setdefault("PUBLIC_BASE_URL", "http://testserver")
+# A Fernet key for tests only (chat credentials are encrypted at rest).
+os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dRHgi6P5-4320Eleag0kw_z5AmsJIsf1ASSYA424UNU=")
 
 from vatcrm.settings import *  # noqa: F403
 

@@ -17,6 +17,7 @@ PRODUCTION_ENV = {
     "REDIS_URL": "redis://redis.invalid:6379/0",
     "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
     "ANYMAIL_POSTMARK_SERVER_TOKEN": "token",
+    "FIELD_ENCRYPTION_KEYS": "Lp2bVpw9zv0N5gG2w7oZcI0mC3Hq8Yb7x3m4c1Qm5nA=",
 }
 
 
@@ -29,6 +30,7 @@ INHERITED_FROM_TESTS = {
     "SECURE_SSL_REDIRECT",
     "REGISTRY_MODE",
     "PUBLIC_BASE_URL",
+    "FIELD_ENCRYPTION_KEYS",
 }
 
 
@@ -95,3 +97,26 @@ def test_the_health_check_answers_plain_http_behind_the_redirect(client, db, set
     settings.SECURE_SSL_REDIRECT = True
     assert client.get("/healthz").status_code == 200
     assert client.get("/crm/").status_code == 301
+
+
+def test_production_without_encryption_keys_or_with_a_malformed_one_refuses_to_start():
+    missing = _manage("check", env={**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEYS": ""})
+    assert missing.returncode != 0 and "FIELD_ENCRYPTION_KEYS must be set" in missing.stderr
+    key = PRODUCTION_ENV["FIELD_ENCRYPTION_KEYS"]
+    malformed = _manage("check", env={**PRODUCTION_ENV, "FIELD_ENCRYPTION_KEYS": f"{key},not-a-key-secret"})
+    assert malformed.returncode != 0 and "key 2 is not a Fernet key" in malformed.stderr
+    assert "not-a-key-secret" not in malformed.stderr
+
+
+def test_development_derives_a_key_from_the_secret_key_and_says_so():
+    code = "from notifications.encryption import decrypt, encrypt; print(decrypt(encrypt('round trip')))"
+    result = _manage("shell", "-c", code, env={"DEBUG": "1", "DJANGO_SETTINGS_MODULE": "vatcrm.settings"})
+    assert result.returncode == 0, result.stderr
+    assert "round trip" in result.stdout
+    assert "FIELD_ENCRYPTION_KEYS is not set" in result.stdout + result.stderr
+
+
+def test_the_egress_proxy_must_be_an_http_or_https_url():
+    result = _manage("check", env={**PRODUCTION_ENV, "EGRESS_PROXY_URL": "socks5://user:proxy-secret@proxy:1080"})
+    assert result.returncode != 0 and "EGRESS_PROXY_URL must be" in result.stderr
+    assert "proxy-secret" not in result.stderr

@@ -11,8 +11,10 @@ import ipaddress
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 from django_guid.integrations import CeleryIntegration
@@ -313,6 +315,28 @@ NOTIFICATIONS_HTTP_READ_TIMEOUT = env_float("NOTIFICATIONS_HTTP_READ_TIMEOUT", 1
 # Slack and webhook URLs are typed by users: loopback and private addresses are refused unless allowed.
 NOTIFICATIONS_ALLOW_PRIVATE_URLS = env_bool("NOTIFICATIONS_ALLOW_PRIVATE_URLS", False)
 TELEGRAM_API_URL = env_str("TELEGRAM_API_URL", "https://api.telegram.org").rstrip("/")
+
+# --- Secrets at rest and egress (docs/notifications.md, "Credentials at rest" and "Egress proxy") -------
+# Fernet keys, newest first: the first encrypts chat credentials, every one decrypts. Under DEBUG, unset
+# means a key derived from SECRET_KEY (notifications/encryption.py warns); otherwise it is required.
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS")
+if not FIELD_ENCRYPTION_KEYS and not DEBUG:
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set when DEBUG is off (docs/notifications.md)")
+for _position, _key in enumerate(FIELD_ENCRYPTION_KEYS, start=1):
+    try:
+        Fernet(_key)
+    except ValueError:
+        # Checked here, so that no process starts with it; the key itself is never repeated (logs).
+        raise ImproperlyConfigured(
+            f"FIELD_ENCRYPTION_KEYS: key {_position} is not a Fernet key (32 url-safe base64-encoded bytes)"
+        ) from None
+# Registry calls and chat messages leave through this forward proxy, http(s)://[user:password@]host:port.
+EGRESS_PROXY_URL = env_str("EGRESS_PROXY_URL")
+if EGRESS_PROXY_URL and (
+    urlsplit(EGRESS_PROXY_URL).scheme not in {"http", "https"} or not urlsplit(EGRESS_PROXY_URL).hostname
+):
+    # Not repeated in the message: it may hold the proxy's password.
+    raise ImproperlyConfigured("EGRESS_PROXY_URL must be http://host:port or https://host:port")
 
 # --- Demo account (created by `manage.py create_demo_account`, used by `make run`) -------------------
 DEMO_EMAIL = env_str("DEMO_EMAIL", "demo@vatcrm.localhost")

@@ -65,6 +65,9 @@ class ViesConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
     pool_size: int = 20  # HTTP connections kept per host, shared by the threads of one process
+    # The egress proxy every call goes through ("" = none, or the environment's); out of repr: it may
+    # hold the proxy's password.
+    proxy_url: str = field(default="", repr=False)
 
     @classmethod
     def from_settings(cls) -> ViesConfig:
@@ -76,6 +79,7 @@ class ViesConfig:
             service_url=getattr(settings, "VIES_SERVICE_URL", "") or "",
             connect_timeout=float(getattr(settings, "VIES_CONNECT_TIMEOUT", 5.0)),
             read_timeout=float(getattr(settings, "VIES_READ_TIMEOUT", 20.0)),
+            proxy_url=getattr(settings, "EGRESS_PROXY_URL", "") or "",
         )
 
 
@@ -142,6 +146,11 @@ def _build_service(config: ViesConfig) -> Any:
     adapter = HTTPAdapter(pool_connections=4, pool_maxsize=config.pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
+    if config.proxy_url:
+        # The WSDL and every call leave through the egress proxy, by name: the registry's address is
+        # the operator's, not a user's, so there is nothing to pin (unlike notifications/http.py).
+        session.trust_env = False
+        session.proxies = {"http": config.proxy_url, "https": config.proxy_url}
     timeouts = (config.connect_timeout, config.read_timeout)
     transport = _EvidenceTransport(session=session, timeout=timeouts, operation_timeout=timeouts)
     client = Client(config.wsdl_url, transport=transport, settings=Settings(strict=True, forbid_dtd=True))

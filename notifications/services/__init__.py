@@ -1,8 +1,9 @@
-"""Writes that span several rows: the fan-out of alerts into deliveries, sending, digests, the sweep."""
+"""Writes that span several rows: the fan-out of alerts into deliveries, sending, digests, the sweep, key rotation."""
 
 from .channels import channel_send_test, delivery_retry
 from .digests import digests_resume, digests_send
 from .fanout import alerts_fan_out_missed, deliveries_for_alerts
+from .secrets import Reencryption, secrets_reencrypt
 from .sending import (
     BATCH_SIZE,
     SendSummary,
@@ -16,6 +17,7 @@ from .sweep import SweepSummary, deliveries_sweep
 
 __all__ = [
     "BATCH_SIZE",
+    "Reencryption",
     "SendSummary",
     "SweepSummary",
     "alerts_fan_out_missed",
@@ -30,4 +32,5 @@ __all__ = [
     "delivery_retry",
     "digests_resume",
     "digests_send",
+    "secrets_reencrypt",
 ]
