@@ -68,6 +68,7 @@ def child_environment(args: argparse.Namespace, **extra: str) -> dict[str, str]:
     env.update(
         DJANGO_SETTINGS_MODULE="vatcrm.settings",
         SECRET_KEY="benchmarks-only-secret-key-not-for-any-real-deployment",
+        FIELD_ENCRYPTION_KEYS="r8Qp0k2y7Wc5b1Ng4Zs9Hd3Lm6Tx0Va2Ef5Ju8Ko1Ci=",  # required when DEBUG is off
         DEBUG="0",  # production behaviour: no query log kept in memory
         ALLOWED_HOSTS="testserver,127.0.0.1,localhost",
         PUBLIC_BASE_URL="http://127.0.0.1:8000",  # required when DEBUG is off; only email links use it
