@@ -8,8 +8,10 @@ from .models import (
     CheckResult,
     Company,
     Counterparty,
+    CounterpartyChange,
     Invitation,
     Membership,
+    Tag,
     VerificationCheck,
     Workspace,
 )
@@ -157,4 +159,28 @@ class AlertAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "workspace"]
+    list_select_related = ["workspace"]
+    search_fields = ["name", "workspace__name"]
+
+
+@admin.register(CounterpartyChange)
+class CounterpartyChangeAdmin(admin.ModelAdmin):
+    """The audit trail is evidence of who did what: operators read it, nobody edits it."""
+
+    list_display = ["at", "counterparty", "action", "source", "actor", "workspace"]
+    list_filter = ["action", "source"]
+    list_select_related = ["counterparty", "actor", "workspace"]
+    search_fields = ["counterparty__vat_number", "actor__email"]
+    readonly_fields = ["workspace", "counterparty", "actor", "action", "source", "changes", "at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -2,23 +2,28 @@
 
 from .alerts import Alert, AlertKind, Severity
 from .checks import CheckResult, CheckStatus, CheckTrigger, VerificationCheck
-from .counterparties import Company, Counterparty, MonitoringFrequency
+from .counterparties import Company, Counterparty, MonitoringFrequency, Tag
+from .history import ChangeAction, ChangeSource, CounterpartyChange
 from .workspaces import Addressee, Invitation, Membership, Role, Workspace
 
 __all__ = [
     "Addressee",
     "Alert",
     "AlertKind",
+    "ChangeAction",
+    "ChangeSource",
     "CheckResult",
     "CheckStatus",
     "CheckTrigger",
     "Company",
     "Counterparty",
+    "CounterpartyChange",
     "Invitation",
     "Membership",
     "MonitoringFrequency",
     "Role",
     "Severity",
+    "Tag",
     "VerificationCheck",
     "Workspace",
 ]

@@ -66,6 +66,10 @@ class CounterpartyQuerySet(models.QuerySet["Counterparty"]):
     def for_workspace(self, workspace: Workspace) -> CounterpartyQuerySet:
         return self.filter(workspace=workspace)
 
+    def active(self) -> CounterpartyQuerySet:
+        """Not archived: what the list shows by default and what monitoring may re-check."""
+        return self.filter(archived_at__isnull=True)
+
     def monitored(self) -> CounterpartyQuerySet:
         return self.exclude(monitoring=MonitoringFrequency.OFF)
 
@@ -97,6 +101,12 @@ class Counterparty(models.Model):
     retry_attempts = models.PositiveSmallIntegerField(default=0)
     monitoring = models.CharField(max_length=8, choices=MonitoringFrequency.choices, default=MonitoringFrequency.OFF)
     next_check_due_at = models.DateTimeField(null=True, blank=True)
+    # The workspace's own bookkeeping, never sent to a registry.
+    external_reference = models.CharField(max_length=100, blank=True, help_text="The id in the team's ERP.")
+    notes = models.TextField(blank=True)
+    tags = models.ManyToManyField("crm.Tag", blank=True, related_name="counterparties")
+    # Archived counterparties keep their checks as evidence but leave monitoring and the default list.
+    archived_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -116,6 +126,11 @@ class Counterparty(models.Model):
             models.Index(fields=["workspace", "name"], name="counterparty_list_by_name"),
             models.Index(fields=["workspace", "-last_checked_at"], name="counterparty_list_by_check"),
             models.Index(fields=["workspace", "status"], name="counterparty_list_by_status"),
+            models.Index(
+                fields=["workspace", "external_reference"],
+                condition=~models.Q(external_reference=""),
+                name="counterparty_by_external_ref",
+            ),
             # "Due for monitoring": only the monitored rows are in the index, ordered by due time.
             models.Index(
                 fields=["next_check_due_at", "id"],
@@ -164,3 +179,17 @@ class Counterparty(models.Model):
         """Set the next due time from the frequency; monitoring off means never due."""
         interval = MonitoringFrequency(self.monitoring).interval
         self.next_check_due_at = (after or timezone.now()) + interval if interval else None
+
+
+class Tag(models.Model):
+    """A workspace's own label for grouping counterparties ("supplier", "DACH", ...)."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tags")
+    name = models.CharField(max_length=50)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name_per_workspace")]
+
+    def __str__(self) -> str:
+        return self.name

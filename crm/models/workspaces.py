@@ -24,6 +24,8 @@ INVITATION_VALIDITY = timedelta(days=14)
 class Role(models.TextChoices):
     OWNER = "owner", "Owner"
     MEMBER = "member", "Member"
+    # Reads and exports, changes nothing.
+    VIEWER = "viewer", "Viewer"
 
 
 class WorkspaceQuerySet(models.QuerySet["Workspace"]):

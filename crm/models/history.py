@@ -1,0 +1,52 @@
+"""What people did to a counterparty: who, when, what changed. Registry answers are in checks, not here."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from .counterparties import Counterparty
+from .workspaces import Workspace
+
+
+class ChangeAction(models.TextChoices):
+    CREATED = "created", "Created"
+    EDITED = "edited", "Edited"
+    ARCHIVED = "archived", "Archived"
+    RESTORED = "restored", "Restored"
+    MONITORING = "monitoring", "Monitoring changed"
+    TAGGED = "tagged", "Tags changed"
+    IMPORTED = "imported", "Imported"
+
+
+class ChangeSource(models.TextChoices):
+    WEB = "web", "Web"
+    IMPORT = "import", "Import"
+    API = "api", "API"
+    SHELL = "shell", "Command line"
+
+
+class CounterpartyChange(models.Model):
+    """One change to a counterparty's entered data, kept as the audit trail shown on its page.
+
+    `changes` maps a field to its [old, new] values; the workspace is stored too so that a deleted
+    counterparty's trail stays scoped without a join.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="changes")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    action = models.CharField(max_length=12, choices=ChangeAction.choices)
+    source = models.CharField(max_length=8, choices=ChangeSource.choices, default=ChangeSource.WEB)
+    changes = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["counterparty", "-at"], name="change_by_counterparty")]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.counterparty_id} at {self.at:%Y-%m-%d %H:%M}"
