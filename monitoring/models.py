@@ -24,12 +24,16 @@ class RunTrigger(models.TextChoices):
     SCHEDULE = "schedule", "The daily schedule"
     COMMAND = "command", "run_monitoring"
     COMMAND_SYNC = "command_sync", "run_monitoring --sync"
+    OWNER = "owner", "An owner's run now"
 
 
 class MonitoringRun(models.Model):
     """One fan-out and, as its re-checks finish, what they found."""
 
     trigger = models.CharField(max_length=16, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE)
+    # Set for a run an owner started for their own workspace: it re-checks that workspace's monitored
+    # counterparties only. None for the scheduled runs, which take every workspace's due ones.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     # Counterparties due at this instant belong to the run; their next due time is counted from it.
     started_at = models.DateTimeField(default=timezone.now)
     fanned_out_at = models.DateTimeField(null=True, blank=True, help_text="Every due counterparty was enqueued.")

@@ -3,6 +3,7 @@
 from .alerts import Alert, AlertKind, Severity
 from .checks import CheckResult, CheckStatus, CheckTrigger, VerificationCheck
 from .counterparties import Company, Counterparty, MonitoringFrequency, Tag
+from .exports import Export, ExportFormat, ExportState
 from .history import ChangeAction, ChangeSource, CounterpartyChange
 from .workspaces import Addressee, Invitation, Membership, Role, Workspace
 
@@ -18,6 +19,9 @@ __all__ = [
     "Company",
     "Counterparty",
     "CounterpartyChange",
+    "Export",
+    "ExportFormat",
+    "ExportState",
     "Invitation",
     "Membership",
     "MonitoringFrequency",

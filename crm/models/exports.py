@@ -1,0 +1,56 @@
+"""An export too large to answer within a request: a row that a Celery task fills with the file.
+
+The request stores what to export (the list's filters, or the ids of a selection), enqueues the task and
+shows a page that polls this row; the task writes the file to the default storage and marks the row done.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .workspaces import Workspace
+
+
+class ExportFormat(models.TextChoices):
+    CSV = "csv", "CSV"
+    XLSX = "xlsx", "Excel (XLSX)"
+
+
+class ExportState(models.TextChoices):
+    PENDING = "pending", _("Waiting for a worker")
+    RUNNING = "running", _("Being written")
+    DONE = "done", _("Ready")
+    FAILED = "failed", _("Failed")
+
+
+class Export(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="exports")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    file_format = models.CharField(max_length=4, choices=ExportFormat.choices)
+    # The list's query string as {name: [values]} (the same filters the page applied), and, for an
+    # "export the selection", the ids ticked: what the task turns back into the queryset.
+    filters = models.JSONField(default=dict, blank=True)
+    counterparty_ids = models.JSONField(null=True, blank=True)
+    state = models.CharField(max_length=8, choices=ExportState.choices, default=ExportState.PENDING)
+    rows = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
+    filename = models.CharField(max_length=200, blank=True, help_text="The name the download is offered under.")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="export_workspace_recent")]
+
+    def __str__(self) -> str:
+        return f"Export {self.pk} ({self.file_format}, {self.state})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (ExportState.DONE, ExportState.FAILED)
