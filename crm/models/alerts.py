@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -28,6 +29,12 @@ class AlertKind(models.TextChoices):
     UNVERIFIABLE = "unverifiable", "Registry unreachable for too long"
 
 
+class AlertQuerySet(models.QuerySet["Alert"]):
+    def open(self) -> AlertQuerySet:
+        """Not acknowledged yet: what the inbox and the navigation count (backed by a partial index)."""
+        return self.filter(acknowledged_at__isnull=True)
+
+
 class Alert(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="alerts")
     counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="alerts")
@@ -42,6 +49,14 @@ class Alert(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     is_sent = models.BooleanField(default=False)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # A person of the workspace saw it and dealt with it; the comment says how (for the next auditor).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    acknowledgement_comment = models.TextField(blank=True)
+
+    objects = AlertQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -53,6 +68,8 @@ class Alert(models.Model):
             models.Index(fields=["workspace", "-created_at"], name="alert_workspace_recent"),
             # The delivery sweep looks for recent alerts not delivered yet: a small, shrinking set.
             models.Index(fields=["created_at"], condition=models.Q(is_sent=False), name="alert_not_sent"),
+            # The open count in every page's navigation: only the unacknowledged alerts are in it.
+            models.Index(fields=["workspace"], condition=models.Q(acknowledged_at__isnull=True), name="alert_open"),
         ]
 
     def __str__(self) -> str:
