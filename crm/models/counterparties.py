@@ -50,6 +50,11 @@ class Company(models.Model):
     requester_rejected_at = models.DateTimeField(
         null=True, blank=True, help_text="VIES refused this VAT number as requester (INVALID_REQUESTER_INFO)."
     )
+    # What the registry said of the company's own number when it was entered: valid, invalid (refused, so
+    # never stored), or unverified (the registry did not answer; kept, and confirmed by a later check).
+    registry_status = models.CharField(max_length=12, choices=CheckStatus.choices, blank=True)
+    registry_checked_at = models.DateTimeField(null=True, blank=True)
+    registered_name = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

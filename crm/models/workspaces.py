@@ -119,6 +119,8 @@ class Invitation(models.Model):
     email = models.EmailField()
     invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     token = models.CharField(max_length=64, unique=True, default=_new_invitation_token, editable=False)
+    # The role the invited person joins with (an existing membership keeps its own).
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     accepted_at = models.DateTimeField(null=True, blank=True)
     accepted_by = models.ForeignKey(
