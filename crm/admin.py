@@ -9,6 +9,7 @@ from .models import (
     Company,
     Counterparty,
     CounterpartyChange,
+    Export,
     Invitation,
     Membership,
     Tag,
@@ -183,4 +184,17 @@ class CounterpartyChangeAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Export)
+class ExportAdmin(admin.ModelAdmin):
+    """Exports written in the background: operators see why one failed; the files expire on their own."""
+
+    list_display = ["created_at", "workspace", "file_format", "state", "rows", "requested_by", "finished_at"]
+    list_filter = ["state", "file_format"]
+    list_select_related = ["workspace", "requested_by"]
+    readonly_fields = [field.name for field in Export._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
         return False

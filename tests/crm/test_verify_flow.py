@@ -55,10 +55,11 @@ def test_json_answer(owner, requester):
     check = VerificationCheck.objects.get()
     assert body["check_id"] == check.pk and body["counterparty_id"] == check.counterparty_id
     assert body["overall_status"] == "valid" and 0 <= body["confidence_score"] <= 100
+    assert body["overall_status_label"] == "Valid"
     assert body["consultation_number"] == check.consultation_number
     assert [r["service"] for r in body["results"]] == ["format", "vies"]
     assert body["results"][1]["name"] == "Alpenblick Holzbau GmbH"
-    assert set(body["results"][1]) == {"service", "status", "name", "address", "error_code"}
+    assert set(body["results"][1]) == {"service", "status", "status_label", "name", "address", "error_code"}
 
 
 def test_json_first_use_creates_the_requester_company(owner):

@@ -1,0 +1,63 @@
+"""The status vocabulary (crm/vocabulary.py) in templates: badges, people and times with their zone.
+
+{% load vocabulary %}
+{% status_badge check.overall_status %}   {% result_badge result %}   {% counterparty_badge cp %}
+{{ user|person }}   {{ check|checked_by }}   {{ moment|when }}   {{ moment|when:"seconds" }}
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+
+from .. import vocabulary
+from ..vocabulary import StatusWord
+
+register = template.Library()
+
+
+@register.inclusion_tag("crm/_status.html")
+def status_badge(status: str | None) -> dict:
+    return {"status": vocabulary.status_word(status)}
+
+
+@register.inclusion_tag("crm/_status.html")
+def result_badge(result) -> dict:
+    return {"status": vocabulary.result_word(result)}
+
+
+@register.inclusion_tag("crm/_status.html")
+def counterparty_badge(counterparty) -> dict:
+    """The counterparty's status and, when its last attempt got no definitive answer, that too."""
+    failed = vocabulary.last_attempt_failed(counterparty)
+    return {
+        "status": vocabulary.status_word(counterparty.status),
+        "attempt": vocabulary.WORDS[vocabulary.ATTEMPT_FAILED] if failed else None,
+        "attempt_status": vocabulary.status_word(counterparty.last_check.overall_status) if failed else None,
+    }
+
+
+@register.filter
+def status_word(status: str | StatusWord | None) -> StatusWord:
+    return vocabulary.status_word(status)
+
+
+@register.filter
+def person(user) -> str:
+    return vocabulary.person(user)
+
+
+@register.filter
+def checked_by(check) -> str:
+    return vocabulary.checked_by(check)
+
+
+@register.filter
+def when(moment: datetime | None, precision: str = "") -> str:
+    return vocabulary.when(moment, seconds=precision == "seconds")
+
+
+@register.simple_tag
+def zone_name() -> str:
+    return vocabulary.zone_name()
