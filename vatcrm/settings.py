@@ -254,6 +254,29 @@ VIES_WSDL_URL = env_str("VIES_WSDL_URL", _default_wsdl)
 VIES_SERVICE_URL = env_str("VIES_SERVICE_URL")
 VIES_CONNECT_TIMEOUT = env_float("VIES_CONNECT_TIMEOUT", 5.0)
 VIES_READ_TIMEOUT = env_float("VIES_READ_TIMEOUT", 20.0)
+# The registries beyond VIES (docs/registries.md): HMRC for GB, the UID register for CHE, Brønnøysund for NO.
+_sandbox = REGISTRY_MODE == "sandbox"
+HMRC_API_URL = env_str(
+    "HMRC_API_URL", f"{REGISTRY_SIMULATOR_URL}/hmrc" if _sandbox else "https://api.service.hmrc.gov.uk"
+)
+# Without credentials GB numbers get their format check and "registry not configured", never "invalid".
+# The simulator accepts any pair, so sandbox mode has one by default.
+HMRC_CLIENT_ID = env_str("HMRC_CLIENT_ID", "sandbox-client" if _sandbox else "")
+HMRC_CLIENT_SECRET = env_str("HMRC_CLIENT_SECRET", "sandbox-secret" if _sandbox else "")
+UID_SERVICE_URL = env_str(
+    "UID_SERVICE_URL",
+    f"{REGISTRY_SIMULATOR_URL}/uid/V5.0/PublicServices.svc"
+    if _sandbox
+    else "https://www.uid-wse.admin.ch/V5.0/PublicServices.svc",
+)
+BRREG_API_URL = env_str(
+    "BRREG_API_URL",
+    f"{REGISTRY_SIMULATOR_URL}/brreg/enhetsregisteret/api"
+    if _sandbox
+    else "https://data.brreg.no/enhetsregisteret/api",
+)
+REGISTRY_CONNECT_TIMEOUT = env_float("REGISTRY_CONNECT_TIMEOUT", 5.0)
+REGISTRY_READ_TIMEOUT = env_float("REGISTRY_READ_TIMEOUT", 20.0)
 REGISTRY_MAX_IN_FLIGHT_PER_STATE = env_int("REGISTRY_MAX_IN_FLIGHT_PER_STATE", 5)
 # How long a call waits for a free slot before it gives up as unverified (RATE_LIMITED) and is retried.
 REGISTRY_SLOT_WAIT = env_float("REGISTRY_SLOT_WAIT", 10.0)

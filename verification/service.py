@@ -6,8 +6,9 @@ steps, in order:
 
 1. Format (service ``"format"``): a number that cannot be a VAT number is ``invalid`` and no registry is
    called; a checksum-only failure is a warning and the registry is still asked.
-2. Registry (service ``"vies"``): ``checkVatApprox`` with the requester when one is given (it returns the
-   consultation number, the legal proof), else ``checkVat``; always inside the shared per-state limit.
+2. Registry: the one that routes the number's prefix (verification/registries.py: ``"vies"`` for the
+   EU-27 and XI, ``"hmrc"`` for GB, ``"uid"`` for CHE, ``"brreg"`` for NO), with the requester where the
+   registry issues consultation numbers to it; always inside the shared per-registry, per-country limit.
 3. Overall status: the registry decides; a registry that could not answer gives ``unverified``; an
    unexpected exception in our code gives ``error`` and is logged. Then the confidence score.
 
@@ -18,12 +19,12 @@ from __future__ import annotations
 
 import logging
 
-from verification import ratelimit, vies
+from verification import ratelimit
 from verification.confidence import confidence_score
 from verification.matching import Agreement, address_agreement, name_agreement
+from verification.registries import Registry, registry_for
 from verification.vat import InvalidVatNumber, NormalisedVat, normalise_vat
 from verification.verdicts import Requester, ServiceResult, Status, Verdict
-from verification.vies_faults import CONCURRENCY_FAULTS, GLOBAL_CONCURRENCY_FAULTS
 
 __all__ = ["Requester", "Verdict", "confidence_score", "verify_vat"]
 
@@ -39,7 +40,7 @@ def verify_vat(
     trader_name: str | None = None,
     trader_address: str | None = None,
 ) -> Verdict:
-    """Verify one VAT number: format first, then VIES. Never raises for bad input or outages.
+    """Verify one VAT number: format first, then its registry. Never raises for bad input or outages.
 
     ``requester`` is the workspace's company (its VAT number earns a consultation number);
     ``trader_name`` and ``trader_address`` are what the user entered for the counterparty: the name is
@@ -54,8 +55,9 @@ def verify_vat(
         results.append(format_result)
         if vat is None:
             return _verdict(raw, None, results, trader_name, trader_address)
-        step = vies.SERVICE
-        results.append(_check_registry(vat, requester, trader_name))
+        registry = registry_for(vat)
+        step = registry.name
+        results.append(_check_registry(vat, registry, requester, trader_name))
         return _verdict(raw, vat, results, trader_name, trader_address)
     except Exception:
         logger.exception("verification of %r failed in step %s", raw, step)
@@ -92,50 +94,21 @@ def _check_format(raw: str) -> tuple[NormalisedVat | None, ServiceResult]:
     )
 
 
-def _check_registry(vat: NormalisedVat, requester: Requester | None, trader_name: str | None) -> ServiceResult:
-    requester_vat, requester_problem = _normalised_requester(requester)
-    client = vies.get_client()
+def _check_registry(
+    vat: NormalisedVat, registry: Registry, requester: Requester | None, trader_name: str | None
+) -> ServiceResult:
+    """Ask the registry that routes ``vat``, inside its shared per-registry, per-country limit."""
     try:
-        with ratelimit.registry_slot(vies.SERVICE, vat.country_code):
-            if requester_vat is not None:
-                result = client.check_vat_approx(
-                    vat.country_code, vat.number, requester=requester_vat, trader_name=trader_name
-                )
-            else:
-                result = client.check_vat(vat.country_code, vat.number)
+        with ratelimit.registry_slot(registry.name, vat.country_code):
+            return registry.check(vat, requester=requester, trader_name=trader_name)
     except ratelimit.RegistryBusy as busy:
-        result = ServiceResult(
-            service=vies.SERVICE,
+        return ServiceResult(
+            service=registry.name,
             status=Status.UNVERIFIED,
             error_code="RATE_LIMITED",
-            message=f"Too many checks in flight for {vat.country_code} ({busy.reason}); the check will be retried.",
+            message=f"Too many {registry.label} checks in flight for {vat.country_code} ({busy.reason}); "
+            "the check will be retried.",
         )
-    if requester_problem:
-        result.requester_rejected = True
-        result.warnings.insert(0, requester_problem)
-    _back_off_after(result, vat.country_code)
-    return result
-
-
-def _normalised_requester(requester: Requester | None) -> tuple[NormalisedVat | None, str]:
-    """The requester's VAT in canonical form, or why it cannot be sent (then checkVat is used)."""
-    if requester is None or not (requester.vat_number or "").strip():
-        return None, ""
-    try:
-        return normalise_vat(requester.vat_number), ""
-    except InvalidVatNumber as exc:
-        return None, (
-            f"Your company's VAT number ({requester.vat_number}) cannot be sent to VIES as requester: "
-            f"{exc.message} Correct it to get consultation numbers; this check was made without one."
-        )
-
-
-def _back_off_after(result: ServiceResult, country_code: str) -> None:
-    """VIES says it is overloaded: make every worker wait a little before asking again."""
-    if result.error_code in CONCURRENCY_FAULTS:
-        ratelimit.mark_cooldown(result.service, country_code)
-    elif result.error_code in GLOBAL_CONCURRENCY_FAULTS:
-        ratelimit.mark_cooldown(result.service, None)
 
 
 def _verdict(

@@ -1,9 +1,15 @@
 """VAT number normalisation and format checks, before any registry is asked.
 
 Why this exists: users paste VAT numbers from invoices, e-mails and spreadsheets ("de 136.695.976",
-"GR094259216", "DE DE136695976"). We turn those into one canonical form (the VIES country code plus the
-national number) so a counterparty is stored once, and we refuse, without a network call, what cannot
-be a VAT number of that country (wrong length, wrong characters, unknown country).
+"GR094259216", "DE DE136695976", "CHE-113.552.284 MWST"). We turn those into one canonical form (the
+country code plus the national number) so a counterparty is stored once, and we refuse, without a
+network call, what cannot be a VAT number of that country (wrong length, wrong characters, unknown
+country).
+
+The countries are VIES's (the EU-27 with Greece as EL, and XI for Northern Ireland) plus three with a
+registry of their own (verification/registries.py routes them): GB (HMRC), Switzerland (the UID
+register; canonical ``CHE113552284``, the MWST / TVA / IVA suffix is only the language and is dropped)
+and Norway (Brønnøysund; canonical ``NO995525828MVA``, the MVA suffix added when it is missing).
 
 A number whose only fault is its check digit (or another embedded rule, such as an Italian province code)
 is *not* refused: checksum rules lag behind numbers really issued, and the registry decides. Such a number
@@ -26,6 +32,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, 
 from stdnum.util import get_cc_module
 
 __all__ = [
+    "COUNTRY_CODES",
     "VIES_COUNTRY_CODES",
     "InvalidVatNumber",
     "NormalisedVat",
@@ -116,16 +123,34 @@ _SHAPES: dict[str, _Shape] = {
 VIES_COUNTRY_CODES: frozenset[str] = frozenset(_SHAPES)
 """The prefixes VIES answers for: the EU-27 (Greece as EL) and XI (Northern Ireland)."""
 
-_ALIASES = {"GR": "EL"}  # what users type -> the VIES code
+# Countries outside VIES, each checked by its own registry. GB follows the same rules as XI (one VAT
+# register, HMRC's); Swiss numbers are the UID ("CHE" + 9 digits, the last a check digit); Norwegian ones
+# the 9-digit organisation number followed by MVA.
+_SHAPES.update(
+    {
+        "GB": _shape(
+            _SHAPES["XI"].pattern.pattern,
+            set(_SHAPES["XI"].lengths),
+            _SHAPES["XI"].alphabet,
+            "9 or 12 digits (or GD/HA and 3 digits)",
+            "GB980780684",
+        ),
+        "CH": _shape(
+            r"\d{9}", {9}, _DIGITS, "'CHE' and 9 digits (MWST, TVA or IVA may follow)", "CHE-113.552.284 MWST"
+        ),
+        "NO": _shape(r"\d{9}MVA", {12}, _DIGITS + "MVA", "9 digits followed by MVA", "NO995525828MVA"),
+    }
+)
+COUNTRY_CODES: frozenset[str] = frozenset(_SHAPES)
+"""Every prefix we check: VIES's, plus GB (HMRC), CH (UID register) and NO (Brønnøysund)."""
 
-# Prefixes that look like a country but are not in VIES, with a message that tells the user why.
-_NOT_IN_VIES = {
-    "GB": (
-        "GB VAT numbers are no longer checked by VIES since Brexit (1 January 2021). "
-        "Use XI for a Northern Ireland business trading goods under the Windsor Framework; "
-        "other UK numbers are checked with HMRC."
-    ),
-    "EU": "EU-prefixed numbers are non-Union OSS registrations; VIES does not check them.",
+_ALIASES = {"GR": "EL"}  # what users type -> the VIES code
+_PREFIXES = {"CH": "CHE"}  # canonical prefixes longer than the country code
+_SWISS_SUFFIXES = ("MWST", "TVA", "IVA")  # German, French, Italian for "VAT"; one number
+
+# Prefixes that look like a country but are not checked, with a message that tells the user why.
+_NOT_CHECKED = {
+    "EU": "EU-prefixed numbers are non-Union OSS registrations; no registry checks them.",
 }
 
 
@@ -146,21 +171,24 @@ class InvalidVatNumber(ValueError):
 class NormalisedVat:
     """A VAT number in canonical form.
 
-    ``country_code`` is the VIES code (EL for Greece, XI for Northern Ireland) and ``number`` the
-    national part without prefix, compacted the way the registry expects it (Belgian numbers padded to
-    10 digits, Dutch to 12 characters...). ``checksum_ok`` is False when the number has the right shape
-    but fails its check digit or another embedded rule; ``warning`` then says which, for the user.
+    ``country_code`` is the VIES code (EL for Greece, XI for Northern Ireland) or the ISO code of a
+    country outside VIES (GB, CH, NO), and ``number`` the national part without prefix, compacted the
+    way the registry expects it (Belgian numbers padded to 10 digits, Dutch to 12 characters, Norwegian
+    ones ending in MVA...). ``prefix`` is set where the canonical prefix is longer than the country code
+    (``"CHE"``). ``checksum_ok`` is False when the number has the right shape but fails its check digit
+    or another embedded rule; ``warning`` then says which, for the user.
     """
 
     country_code: str
     number: str
     checksum_ok: bool = True
     warning: str = ""
+    prefix: str = ""
 
     @property
     def vat_number(self) -> str:
-        """The canonical string we store and compare: ``"EL094259216"``, ``"DE136695976"``."""
-        return f"{self.country_code}{self.number}"
+        """The canonical string we store and compare: ``"EL094259216"``, ``"CHE113552284"``."""
+        return f"{self.prefix or self.country_code}{self.number}"
 
     def __str__(self) -> str:
         return self.vat_number
@@ -184,10 +212,11 @@ def normalise_vat(raw: str | None) -> NormalisedVat:
 
     country = _country(cleaned)
     shape = _SHAPES[country]
+    prefix = _PREFIXES.get(country, country)
     number = _national_number(country, cleaned[2:])
     if not number:
         raise InvalidVatNumber(
-            f"The number after {country} is missing: {country} numbers are {shape.description}, e.g. {shape.example}.",
+            f"The number after {prefix} is missing: {country} numbers are {shape.description}, e.g. {shape.example}.",
             "invalid_length",
         )
     _check_shape(country, number)
@@ -212,9 +241,10 @@ def _country(cleaned: str) -> str:
     prefix = _ALIASES.get(prefix, prefix)
     if prefix in _SHAPES:
         return prefix
-    message = _NOT_IN_VIES.get(
+    message = _NOT_CHECKED.get(
         prefix,
-        f"{prefix} is not an EU member state code; VIES checks the EU-27 (Greece as EL) and XI (Northern Ireland).",
+        f"{prefix} is not a country code we check: the EU-27 (Greece as EL), XI (Northern Ireland), "
+        "GB (the United Kingdom), CHE (Switzerland) and NO (Norway).",
     )
     raise InvalidVatNumber(message, "unknown_country")
 
@@ -225,6 +255,8 @@ def _national_number(country: str, rest: str) -> str:
     The prefix is only dropped when the number does not already have a valid shape with it, so a French
     number whose 2-character key happens to be "FR" is left alone.
     """
+    if country in ("CH", "NO"):
+        return _national_suffixed(country, rest)
     number = _compact(country, rest)
     prefixes = ("EL", "GR") if country == "EL" else (country,)
     if not _SHAPES[country].pattern.fullmatch(number) and rest.startswith(prefixes):
@@ -232,6 +264,26 @@ def _national_number(country: str, rest: str) -> str:
         if _SHAPES[country].pattern.fullmatch(stripped):
             return stripped
     return number
+
+
+def _national_suffixed(country: str, rest: str) -> str:
+    """Swiss and Norwegian numbers: a repeated prefix, the "E" of CHE and the language suffix off, MVA on.
+
+    stdnum keeps both countries' prefixes and suffixes in its compact form, so they are handled here.
+    """
+    if country == "CH":
+        if not rest.startswith("E"):
+            shape = _SHAPES["CH"]
+            raise InvalidVatNumber(
+                f"Swiss numbers start with CHE: {shape.description}, e.g. {shape.example}.", "invalid_format"
+            )
+        rest = rest[1:]
+        if rest.startswith("CHE"):  # "CHE CHE-113.552.284"
+            rest = rest[3:]
+        return next((rest[: -len(sx)] for sx in _SWISS_SUFFIXES if rest.endswith(sx) and len(rest) > len(sx)), rest)
+    if rest.startswith("NO"):  # "NO NO995525828MVA"
+        rest = rest[2:]
+    return rest + "MVA" if rest.isdigit() and len(rest) == 9 else rest
 
 
 def _compact(country: str, rest: str) -> str:
@@ -261,28 +313,31 @@ def _check_shape(country: str, number: str) -> None:
 def _check_rules(country: str, number: str) -> NormalisedVat:
     """Run stdnum's full validation; only check-digit and embedded-rule failures are soft."""
     shape = _SHAPES[country]
+    prefix = _PREFIXES.get(country, "")
+    # stdnum's Swiss VAT rules want the suffix; which language it is in does not matter.
+    checked = f"{prefix}{number}MWST" if country == "CH" else country + number
     try:
-        _module(country).validate(country + number)
+        _module(country).validate(checked)
     except InvalidChecksum:
         warning = "The check digit does not match; the registry decides whether the number exists."
-        return NormalisedVat(country, number, checksum_ok=False, warning=warning)
+        return NormalisedVat(country, number, checksum_ok=False, warning=warning, prefix=prefix)
     except InvalidComponent:
         warning = (
             "A part of the number (such as a region or date code) is not one we know; "
             "the registry decides whether the number exists."
         )
-        return NormalisedVat(country, number, checksum_ok=False, warning=warning)
+        return NormalisedVat(country, number, checksum_ok=False, warning=warning, prefix=prefix)
     except InvalidLength as exc:
         hint = f"{country} numbers are {shape.description}, e.g. {shape.example}."
         raise InvalidVatNumber(hint, "invalid_length") from exc
     except ValidationError as exc:  # InvalidFormat and anything stdnum adds later
         hint = f"{country} numbers are {shape.description}, e.g. {shape.example}."
         raise InvalidVatNumber(f"{hint} This one does not have that form.", "invalid_format") from exc
-    return NormalisedVat(country, number)
+    return NormalisedVat(country, number, prefix=prefix)
 
 
 @cache
 def _module(country: str) -> ModuleType:
-    """The python-stdnum VAT module for a VIES country code (EL -> gr, XI -> gb rules)."""
+    """The python-stdnum VAT module for a country code (EL -> gr, XI -> gb rules, NO -> mva)."""
     iso = {"EL": "gr", "XI": "gb"}.get(country, country.lower())
     return get_cc_module(iso, "vat")

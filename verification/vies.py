@@ -17,24 +17,35 @@ import logging
 import os
 import threading
 import time
-from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
 import requests
 from lxml import etree
 from requests.adapters import HTTPAdapter
-from zeep import Client, Settings, Transport
+from zeep import Client, Settings
 
-from verification.vat import NormalisedVat
-from verification.verdicts import ServiceResult, Status
-from verification.vies_faults import INVALID_REQUESTER_INFO, MALFORMED, Failure, classify_exception
+from verification import ratelimit
+from verification.registries import requester_for_registry
+from verification.registry_http import elapsed_ms, evidence_text
+from verification.soap_evidence import EXCHANGE, EvidenceTransport, Exchange
+from verification.vat import VIES_COUNTRY_CODES, NormalisedVat
+from verification.verdicts import Requester, ServiceResult, Status
+from verification.vies_faults import (
+    CONCURRENCY_FAULTS,
+    GLOBAL_CONCURRENCY_FAULTS,
+    INVALID_REQUESTER_INFO,
+    MALFORMED,
+    Failure,
+    classify_exception,
+)
 
 __all__ = [
     "OFFICIAL_WSDL_URL",
     "SERVICE",
     "ViesClient",
     "ViesConfig",
+    "ViesRegistry",
     "clear_client_cache",
     "get_client",
 ]
@@ -45,7 +56,6 @@ SERVICE = "vies"
 OFFICIAL_WSDL_URL = "https://ec.europa.eu/taxation_customs/vies/checkVatService.wsdl"
 _BINDING = "{urn:ec.europa.eu:taxud:vies:services:checkVat}checkVatBinding"
 _TYPES_NS = "urn:ec.europa.eu:taxud:vies:services:checkVat:types"
-_EVIDENCE_LIMIT = 64 * 1024  # an HTML error page can be large; a real answer is under 2 KiB
 _WSDL_RETRY_AFTER = 10.0  # seconds during which a failed WSDL load is not retried
 _MATCH_FIELDS = {
     "traderNameMatch": "name",
@@ -81,33 +91,6 @@ class ViesConfig:
             read_timeout=float(getattr(settings, "VIES_READ_TIMEOUT", 20.0)),
             proxy_url=getattr(settings, "EGRESS_PROXY_URL", "") or "",
         )
-
-
-@dataclass
-class _Exchange:
-    """The bytes of one SOAP exchange, filled in by the transport while zeep runs the call."""
-
-    request: bytes = b""
-    status: int | None = None
-    response: bytes = b""
-
-
-# The zeep client is shared between threads, so the current call's exchange travels in a ContextVar.
-_EXCHANGE: ContextVar[_Exchange | None] = ContextVar("vies_exchange", default=None)
-
-
-class _EvidenceTransport(Transport):
-    """A zeep Transport that copies the raw request and response of each POST into the exchange."""
-
-    def post(self, address: str, message: bytes | str, headers: dict[str, str]) -> requests.Response:
-        exchange = _EXCHANGE.get()
-        if exchange is not None:
-            exchange.request = message if isinstance(message, bytes) else message.encode("utf-8")
-        response = super().post(address, message, headers)
-        if exchange is not None:
-            exchange.status = response.status_code
-            exchange.response = response.content
-        return response
 
 
 _lock = threading.Lock()
@@ -152,7 +135,7 @@ def _build_service(config: ViesConfig) -> Any:
         session.trust_env = False
         session.proxies = {"http": config.proxy_url, "https": config.proxy_url}
     timeouts = (config.connect_timeout, config.read_timeout)
-    transport = _EvidenceTransport(session=session, timeout=timeouts, operation_timeout=timeouts)
+    transport = EvidenceTransport(session=session, timeout=timeouts, operation_timeout=timeouts)
     client = Client(config.wsdl_url, transport=transport, settings=Settings(strict=True, forbid_dtd=True))
     if config.service_url:
         return client.create_service(_BINDING, config.service_url)
@@ -249,8 +232,8 @@ class ViesClient:
                 message=f"The VIES service description could not be loaded ({failure.code}); "
                 "the check will be retried.",
             )
-        exchange = _Exchange()
-        token = _EXCHANGE.set(exchange)
+        exchange = Exchange()
+        token = EXCHANGE.set(exchange)
         started = time.monotonic()
         try:
             reply = getattr(service, operation)(**params)
@@ -259,16 +242,16 @@ class ViesClient:
             if failure is None:
                 raise
             logger.info("VIES %s for %s failed: %s (%s)", operation, country_code, failure.code, exc)
-            return _failed(failure, exchange, _elapsed_ms(started))
+            return _failed(failure, exchange, elapsed_ms(started))
         finally:
-            _EXCHANGE.reset(token)
-        return _parse_reply(operation, reply, exchange, _elapsed_ms(started), country_code, sent=params)
+            EXCHANGE.reset(token)
+        return _parse_reply(operation, reply, exchange, elapsed_ms(started), country_code, sent=params)
 
 
 def _parse_reply(
     operation: str,
     reply: Any,
-    exchange: _Exchange,
+    exchange: Exchange,
     latency_ms: int,
     country_code: str,
     *,
@@ -321,21 +304,21 @@ def _parse_reply(
         latency_ms=latency_ms,
         consultation_number=consultation,
         request_date=getattr(reply, "requestDate", None),
-        raw_request=_text(exchange.request),
-        raw_response=_text(exchange.response),
+        raw_request=evidence_text(exchange.request),
+        raw_response=evidence_text(exchange.response),
         warnings=warnings,
     )
 
 
-def _failed(failure: Failure, exchange: _Exchange, latency_ms: int | None) -> ServiceResult:
+def _failed(failure: Failure, exchange: Exchange, latency_ms: int | None) -> ServiceResult:
     return ServiceResult(
         service=SERVICE,
         status=failure.status,
         error_code=failure.code,
         message=failure.message,
         latency_ms=latency_ms,
-        raw_request=_text(exchange.request),
-        raw_response=_text(exchange.response),
+        raw_request=evidence_text(exchange.request),
+        raw_response=evidence_text(exchange.response),
     )
 
 
@@ -396,10 +379,37 @@ def _joined_address(reply: Any) -> str | None:
     return "\n".join(part for part in (street, place) if part) or None
 
 
-def _text(raw: bytes) -> str:
-    text = raw[:_EVIDENCE_LIMIT].decode("utf-8", errors="replace")
-    return text + "\n<!-- truncated -->" if len(raw) > _EVIDENCE_LIMIT else text
+class ViesRegistry:
+    """VIES behind the registry interface: the EU-27 and XI; checkVatApprox when there is a requester."""
 
+    name = SERVICE
+    label = "VIES"
 
-def _elapsed_ms(started: float) -> int:
-    return round((time.monotonic() - started) * 1000)
+    def __init__(self, client: ViesClient | None = None) -> None:
+        self.client = client or get_client()
+
+    def routes(self, vat: NormalisedVat) -> bool:
+        return vat.country_code in VIES_COUNTRY_CODES
+
+    def check(self, vat: NormalisedVat, *, requester: Requester | None, trader_name: str | None) -> ServiceResult:
+        requester_vat, problem = requester_for_registry(requester, countries=VIES_COUNTRY_CODES, label=self.label)
+        if requester_vat is not None:
+            result = self.client.check_vat_approx(
+                vat.country_code, vat.number, requester=requester_vat, trader_name=trader_name
+            )
+        else:
+            result = self.client.check_vat(vat.country_code, vat.number)
+        if problem:
+            result.requester_rejected = True
+            result.warnings.insert(0, problem)
+        elif requester is not None and requester_vat is None and (requester.vat_number or "").strip():
+            result.warnings.insert(
+                0,
+                f"VIES gives consultation numbers to EU and XI requesters only; your company's VAT number "
+                f"({requester.vat_number}) was not sent, so this check has none.",
+            )
+        if result.error_code in CONCURRENCY_FAULTS:
+            ratelimit.mark_cooldown(SERVICE, vat.country_code)
+        elif result.error_code in GLOBAL_CONCURRENCY_FAULTS:
+            ratelimit.mark_cooldown(SERVICE, None)
+        return result

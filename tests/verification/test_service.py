@@ -69,10 +69,16 @@ def test_format_refusal_makes_no_registry_call(fake_vies: FakeVies) -> None:
     assert fake_vies.posts == []
 
 
-def test_gb_number_is_refused_with_the_brexit_message(fake_vies: FakeVies) -> None:
+def test_gb_number_goes_to_hmrc_never_to_vies(settings, fake_vies: FakeVies) -> None:
+    settings.HMRC_CLIENT_ID = ""
     verdict = verify_vat("GB980780684")
-    assert verdict.results[0].error_code == "UNKNOWN_COUNTRY"
-    assert "Brexit" in verdict.results[0].message
+    registry = verdict.registry_result
+    assert (registry.service, registry.status, registry.error_code) == (
+        "hmrc",
+        Status.UNVERIFIED,
+        "REGISTRY_NOT_CONFIGURED",
+    )
+    assert verdict.overall_status == Status.UNVERIFIED, "not configured is never invalid"
     assert fake_vies.posts == []
 
 
@@ -161,10 +167,19 @@ def test_requester_rejected_by_vies_falls_back(fake_vies: FakeVies) -> None:
 
 def test_requester_that_is_not_a_vat_number_is_not_sent(fake_vies: FakeVies) -> None:
     fake_vies.reply(check_vat_response("DE", "136695976", True))
-    verdict = verify_vat("DE136695976", requester=Requester(vat_number="GB980780684"))
+    verdict = verify_vat("DE136695976", requester=Requester(vat_number="US980780684"))
     registry = verdict.registry_result
     assert registry.requester_rejected is True
-    assert "GB980780684" in registry.warnings[0]
+    assert "US980780684" in registry.warnings[0]
+    assert b"checkVatApprox" not in fake_vies.posts[0].body
+
+
+def test_a_uk_requester_is_not_sent_to_vies_and_not_called_wrong(fake_vies: FakeVies) -> None:
+    fake_vies.reply(check_vat_response("DE", "136695976", True))
+    verdict = verify_vat("DE136695976", requester=Requester(vat_number="GB980780684"))
+    registry = verdict.registry_result
+    assert registry.requester_rejected is False, "a UK company's number is right, VIES just does not take it"
+    assert "EU and XI requesters" in registry.warnings[0]
     assert b"checkVatApprox" not in fake_vies.posts[0].body
 
 
