@@ -38,7 +38,16 @@ from verification.vat import NormalisedVat
 from verification.verdicts import Requester, ServiceResult, Status
 from verification.vies_faults import Failure
 
-__all__ = ["LIVE_SERVICE_URL", "SERVICE", "WSDL_FILE", "UidClient", "UidConfig", "UidRegistry", "parse_organisation"]
+__all__ = [
+    "LIVE_SERVICE_URL",
+    "SERVICE",
+    "WSDL_FILE",
+    "UidClient",
+    "UidConfig",
+    "UidRegistry",
+    "clear_cache",
+    "parse_organisation",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +104,12 @@ def _service_for(config: UidConfig) -> Any:
             client = Client(str(WSDL_FILE), transport=transport, settings=Settings(strict=True, forbid_dtd=True))
             service = _services[config] = client.create_service(_BINDING, config.service_url)
         return service
+
+
+def clear_cache() -> None:
+    """Forget loaded services (tests; a settings change in a long-running process)."""
+    with _lock:
+        _services.clear()
 
 
 def _forget_after_fork() -> None:
@@ -165,7 +180,10 @@ class UidClient:
             logger.info("UID %s failed: %s", operation, exc)
             return _Call(exchange, registry_http.transport_failure(exc, LABEL))
         except zeep_exceptions.TransportError as exc:
-            return _Call(exchange, registry_http.status_failure(exc.status_code or exchange.status or 500, LABEL))
+            status = exc.status_code or exchange.status or 0
+            if status >= 300:
+                return _Call(exchange, registry_http.status_failure(status, LABEL))
+            return _Call(exchange, None if exchange.status == 200 else MALFORMED)  # the raw bytes decide
         except (zeep_exceptions.Error, etree.LxmlError, ValueError):
             # zeep could not read the body; the raw bytes decide (a 200 whose verdict we can read stands).
             if exchange.status == 200:

@@ -11,8 +11,9 @@ import time_machine
 from stdnum.eu import vat as eu_vat
 
 from verification.simulator import DEFAULT_FIXTURE, Fault, FaultInjector, Latency, Registry
-from verification.simulator.registry import MEMBER_STATES, normalise_vat, parse_when
+from verification.simulator.registry import MEMBER_STATES, NATIONAL_REGISTRIES, normalise_vat, parse_when
 from verification.simulator.soap import ConsultationNumbers, match_code, request_date
+from verification.vat import normalise_vat as normalise_vat_number
 
 T = datetime(2031, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -22,7 +23,8 @@ def test_default_fixture_spans_member_states_with_withholding_and_invalid_number
     states = [registry.lookup(vat) for vat in registry.numbers()]
     assert len(states) >= 30
     countries = {state.country_code for state in states}
-    assert {"EL", "XI", "DE", "ES"} <= countries and countries <= MEMBER_STATES
+    assert {"EL", "XI", "DE", "ES"} <= countries and countries <= MEMBER_STATES | NATIONAL_REGISTRIES
+    assert countries >= NATIONAL_REGISTRIES
     assert len(countries) >= 25
     assert {s.country_code for s in states if s.withhold} == {"DE", "ES"}
     assert sum(not s.valid for s in states) >= 4
@@ -30,7 +32,9 @@ def test_default_fixture_spans_member_states_with_withholding_and_invalid_number
 
 
 def test_default_fixture_numbers_pass_their_checksums() -> None:
-    assert [n for n in Registry.default().numbers() if not eu_vat.is_valid(n)] == []
+    numbers = Registry.default().numbers()
+    assert [n for n in numbers if n[:2] not in NATIONAL_REGISTRIES and not eu_vat.is_valid(n)] == []
+    assert [n for n in numbers if n[:2] in NATIONAL_REGISTRIES and not normalise_vat_number(n).checksum_ok] == []
 
 
 def test_lookup_normalises_spelling_and_unknown_numbers_are_none() -> None:
@@ -40,7 +44,17 @@ def test_lookup_normalises_spelling_and_unknown_numbers_are_none() -> None:
     assert registry.lookup("EL-095-028-842").name == "Aegean"
     assert registry.lookup("EL000000000") is None
     with pytest.raises(ValueError, match="member state"):
-        registry.add("GB123456789", "Not in VIES")
+        registry.add("US123456789", "Not in VIES")
+
+
+def test_national_registries_key_by_the_entity_without_language_or_mva_suffix() -> None:
+    registry = Registry()
+    registry.add("CHE-113.552.284 MWST", "Muster AG", "Bahnhofstrasse 1\n8001 Zürich")
+    registry.add("NO 995 525 828 MVA", "Norsk AS", "Gate 1\n0161 OSLO", deleted=True)
+    registry.add("GB980780684", "Acme UK Ltd")
+    assert registry.lookup("CHE113552284TVA").name == "Muster AG"
+    assert registry.lookup("NO995525828").deleted is True
+    assert registry.numbers() == ["CHE113552284", "GB980780684", "NO995525828"]
 
 
 def test_address_derived_from_street_postcode_city() -> None:

@@ -8,6 +8,8 @@ Routes (a leading ``/taxation_customs`` is accepted too, as on ec.europa.eu):
 - ``POST /vies/services/checkVatTestService``  answers only the test-service numbers (100, 200, 201, ...),
                                                SERVICE_UNAVAILABLE for any other, like the real one
 - ``/_sim/...``                                JSON control API (control.py), unless disabled
+- ``/hmrc/...``, ``/uid/V5.0/PublicServices.svc``, ``/brreg/enhetsregisteret/api/enheter/...``: HMRC,
+  the Swiss UID register and Brønnøysund in their own wire formats (national.py)
 
 Requests that are not a SOAP call get what a JAX-WS endpoint gives, so the client meets realistic errors:
 
@@ -37,7 +39,7 @@ from urllib.parse import parse_qs
 
 from lxml import etree
 
-from . import control
+from . import control, national
 from .faults import FaultInjector
 from .registry import MEMBER_STATES, Registry
 from .responder import Reply, Responder, fault_reply
@@ -96,12 +98,14 @@ class SimulatorApp:
         self.stats = stats if stats is not None else Stats()
         self.control_enabled = control
         self.responder = Responder(self.registry, self.faults, ConsultationNumbers(consultation_seed))
+        self.national = national.NationalRegistries(self)
 
     def reset(self) -> None:
         """Registry back to its fixture, faults to their start configuration, counters to zero."""
         self.registry.reset()
         self.faults.reset()
         self.stats.reset()
+        self.national.reset()
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         started = time.monotonic()
@@ -137,6 +141,8 @@ class SimulatorApp:
             return 200, "text/xml;charset=UTF-8", body, "wsdl"
         if path in (SERVICE_PATH, TEST_SERVICE_PATH):
             return self._soap(environ, method, test_service=path == TEST_SERVICE_PATH)
+        if national.handles(path) and (self.control_enabled or not path.startswith(CONTROL_PREFIX)):
+            return self.national.route(environ, method, path, self._read_body(environ))
         if self.control_enabled and (path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/")):
             self.stats.record_other("control")
             body = self._read_body(environ)

@@ -32,16 +32,25 @@ from .faults import Fault, FaultRule
 MEMBER_STATES = frozenset(
     "AT BE BG CY CZ DE DK EE EL ES FI FR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK XI".split()  # noqa: SIM905
 )
+#: Countries outside VIES whose registries the simulator serves too (national.py): HMRC, the Swiss UID
+#: register (keys "CHE" + 9 digits) and Brønnøysund (keys "NO" + the 9-digit organisation number).
+NATIONAL_REGISTRIES = frozenset({"GB", "CH", "NO"})
 DEFAULT_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "registry.json"
 #: Fields a scheduled change may set.
-CHANGEABLE = ("valid", "name", "address", "street", "postcode", "city", "company_type", "withhold")
+CHANGEABLE = ("valid", "name", "address", "street", "postcode", "city", "company_type", "withhold", "deleted")
+_NATIONAL_SUFFIX = re.compile(r"^(CHE\d{9})(?:MWST|TVA|IVA)$|^(NO\d{9})MVA$")
 _RELATIVE = re.compile(r"^\+?(\d+(?:\.\d+)?)\s*([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def normalise_vat(vat: str) -> str:
-    """Key form of a VAT number: upper case, no separators, Greek GR spelled EL as VIES does."""
+    """Key form of a VAT number: upper case, no separators, Greek GR spelled EL as VIES does; a Swiss
+    number without its MWST/TVA/IVA suffix and a Norwegian one without MVA (both registries key by the
+    entity's number)."""
     cleaned = re.sub(r"[\s.\-/]", "", vat).upper()
+    national = _NATIONAL_SUFFIX.match(cleaned)
+    if national:
+        return national.group(1) or national.group(2)
     return "EL" + cleaned[2:] if cleaned.startswith("GR") else cleaned
 
 
@@ -85,6 +94,8 @@ class CompanyState:
     company_type: str | None = None
     #: The member state does not disclose name/address (DE, ES): the wire shows "---".
     withhold: bool = False
+    #: Brønnøysund: the entity is deleted (a `slettedato`), which is more than not VAT-registered.
+    deleted: bool = False
 
     @property
     def vat(self) -> str:
@@ -185,6 +196,7 @@ class Registry:
         valid: bool = True,
         withhold: bool = False,
         *,
+        deleted: bool = False,
         street: str | None = None,
         postcode: str | None = None,
         city: str | None = None,
@@ -196,8 +208,8 @@ class Registry:
         trader match codes compare against (without them those codes are 3, not processed).
         """
         country, number = split_vat(vat)
-        if country not in MEMBER_STATES:
-            raise ValueError(f"{country} is not a VIES member state code (Greece is EL)")
+        if country not in MEMBER_STATES | NATIONAL_REGISTRIES:
+            raise ValueError(f"{country} is not a VIES member state code (Greece is EL), GB, CHE or NO")
         state = CompanyState(
             country_code=country,
             number=number,
@@ -209,6 +221,7 @@ class Registry:
             city=city,
             company_type=company_type,
             withhold=bool(withhold),
+            deleted=bool(deleted),
         )
         with self._lock:
             self._base[state.vat] = state
