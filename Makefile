@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3 $$(ls -d $$H
 	$$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1 && { command -v $$p; break; }; done)
 REGISTRY_MODE ?= sandbox
 
-.PHONY: run test lint bench check-python clean
+.PHONY: run test lint bench messages check-python clean
 
 check-python:
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is required (python3.12 not found)"; exit 1; }
@@ -20,22 +20,33 @@ $(BIN)/.installed: requirements/base.txt requirements/dev.txt requirements/prod.
 	$(BIN)/python -m pip install --quiet -r requirements/dev.txt -r requirements/prod.txt
 	touch $@
 
+# The compiled catalogues (.mo) are not committed: built from the .po files by Babel, no GNU gettext needed.
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/*.po))
+$(CATALOGUES): %.mo: %.po $(BIN)/.installed
+	DEBUG=1 $(BIN)/python manage.py compile_catalogues --stale
+
 run: export DEBUG := 1
 run: export ACCOUNT_EMAIL_VERIFICATION := optional
 run: export REGISTRY_MODE := $(REGISTRY_MODE)
-run: $(BIN)/.installed
+run: $(BIN)/.installed $(CATALOGUES)
 	mkdir -p "$${DATA_DIR:-var}/broker/processed"
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py create_demo_account
 	@echo "vatcrm: http://127.0.0.1:8000  (registries: $(REGISTRY_MODE); Ctrl-C stops everything)"
 	exec $(BIN)/honcho -f Procfile.dev start
 
-test: $(BIN)/.installed
+test: $(BIN)/.installed $(CATALOGUES)
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
+
+# Re-extract every translatable string into the catalogues (needs GNU gettext's xgettext and msgmerge, unlike
+# everything else here); then translate the new entries (docs/i18n.md).
+messages: $(BIN)/.installed
+	DEBUG=1 $(BIN)/python manage.py makemessages --all --no-obsolete --add-location=file \
+		--ignore=tests --ignore=benchmarks --ignore=staticfiles --ignore=var --ignore=scripts
 
 # Figures, not assertions (docs/benchmarks.md): PostgreSQL and Redis on loopback, database vatcrm_bench, Redis db 9.
 # Not part of `make test`. `make bench BENCH_ARGS=--quick` for a smoke run.

@@ -12,7 +12,12 @@ os.environ.setdefault("PUBLIC_BASE_URL", "http://testserver")
 # A Fernet key for tests only (chat credentials are encrypted at rest).
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", "dRHgi6P5-4320Eleag0kw_z5AmsJIsf1ASSYA424UNU=")
 
+from accounts.catalogues import compile_all
 from vatcrm.settings import *  # noqa: F403
+
+# The compiled catalogues are not committed: build the missing or stale ones before Django loads any, in
+# every process of a test run (a test's own worker process too).
+compile_all(LOCALE_PATHS, only_stale=True)  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -182,6 +182,12 @@ def _run(ws: Workspace) -> dict:
 
 VIEWS: dict[str, View] = {
     "health": View(),
+    "set_language": View(
+        params={
+            "language": st.sampled_from(["ru", "en-gb", "en", "xx", ""]),
+            "next": st.sampled_from(["/verify/", "https://evil.example/", "//evil.example", ""]),
+        }
+    ),
     "readiness": View(post=False),
     "metrics": View(post=False),
     "crm:counterparty_list": View(query=LIST_FILTERS),

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "crm",
     "monitoring",
     "notifications",
+    "accounts",
     "ops",
     "django_guid",
 ]
@@ -99,6 +100,10 @@ MIDDLEWARE = [
     # Before anything reads the URL's values: a NUL in the path or query string is a 400 (crm/untrusted.py).
     "crm.middleware.StorableURLMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the switch's cookie, else the browser's Accept-Language (after sessions, before
+    # CommonMiddleware, which may redirect); then a signed-in person's own choice (accounts/language.py).
+    "django.middleware.locale.LocaleMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -366,7 +371,12 @@ DEMO_EMAIL = env_str("DEMO_EMAIL", "demo@vatcrm.localhost")
 DEMO_PASSWORD = env_str("DEMO_PASSWORD", "demo-password-change-me")
 
 # --- Internationalisation, static files -------------------------------------------------------------
+# English (with British date formats) and Russian; docs/i18n.md says how to add a language. Each name is
+# written in its own language, as the switch shows it.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("ru", "Русский")]
+# The project's catalogues (.po, committed); `manage.py compile_catalogues` builds the .mo files beside them.
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("", include("accounts.urls")),
     path("notifications/", include("notifications.urls")),
     path("", include("crm.urls")),
     path("monitoring/", include("monitoring.urls")),
