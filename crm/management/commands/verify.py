@@ -14,10 +14,15 @@ from verification.vat import InvalidVatNumber, normalise_vat
 
 
 class Command(BaseCommand):
-    help = "Verify a VAT number (format, checksum, VIES). With --workspace the check is stored in that workspace."
+    help = (
+        "Verify a VAT number (format, checksum, then its registry: VIES, HMRC, the UID register or Brønnøysund). "
+        "With --workspace the check is stored in that workspace."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("vat_number", help="e.g. DE136695976 or 'fr 40 303 265 045'")
+        parser.add_argument(
+            "vat_number", help="e.g. DE136695976, 'fr 40 303 265 045', GB980780684 or 'CHE-113.552.284 MWST'"
+        )
         parser.add_argument("--workspace", metavar="SLUG", help="store the check in this workspace")
         parser.add_argument("--json", action="store_true", help="print the JSON object /verify/ answers")
 
