@@ -5,7 +5,7 @@ verdict for the same input, through the same format rules, rate limit, fault map
 steps, in order:
 
 1. Format (service ``"format"``): a number that cannot be a VAT number is ``invalid`` and no registry is
-   called; a checksum-only failure is a warning and the registry is still asked.
+   called; a checksum-only failure is the format service's failure, and the registry is still asked.
 2. Registry: the one that routes the number's prefix (verification/registries.py: ``"vies"`` for the
    EU-27 and XI, ``"hmrc"`` for GB, ``"uid"`` for CHE, ``"brreg"`` for NO), with the requester where the
    registry issues consultation numbers to it; always inside the shared per-registry, per-country limit.
@@ -80,9 +80,10 @@ def _check_format(raw: str) -> tuple[NormalisedVat | None, ServiceResult]:
             service=FORMAT, status=Status.INVALID, error_code=exc.code.upper(), message=exc.message
         )
     if not vat.checksum_ok:
+        # The format service's own verdict is a failure; the overall status is still the registry's.
         return vat, ServiceResult(
             service=FORMAT,
-            status=Status.VALID,
+            status=Status.INVALID,
             error_code="CHECKSUM",
             message=f"{vat.vat_number} is well-formed, but: {vat.warning}",
             warnings=[vat.warning],

@@ -86,7 +86,7 @@ def test_checksum_only_failure_still_asks_the_registry(fake_vies: FakeVies) -> N
     fake_vies.reply(check_vat_response("DE", "136695978", True))
     verdict = verify_vat("DE136695978")
     fmt = verdict.result("format")
-    assert (fmt.status, fmt.error_code) == (Status.VALID, "CHECKSUM")
+    assert (fmt.status, fmt.error_code) == (Status.INVALID, "CHECKSUM"), "a failed check digit is a failure"
     assert fmt.warnings
     assert verdict.overall_status == Status.VALID, "the registry decides"
     assert len(fake_vies.posts) == 1
