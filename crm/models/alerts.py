@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .checks import VerificationCheck
 from .counterparties import Counterparty
@@ -12,9 +13,9 @@ from .workspaces import Workspace
 
 
 class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    CRITICAL = "critical", "Critical"
+    INFO = "info", _("Info")
+    WARNING = "warning", _("Warning")
+    CRITICAL = "critical", _("Critical")
 
     @property
     def rank(self) -> int:
@@ -22,11 +23,11 @@ class Severity(models.TextChoices):
 
 
 class AlertKind(models.TextChoices):
-    VALIDITY_LOST = "validity_lost", "VAT registration no longer valid"
-    VALIDITY_REGAINED = "validity_regained", "VAT registration valid again"
-    NAME_CHANGED = "name_changed", "Registered name changed"
-    ADDRESS_CHANGED = "address_changed", "Registered address changed"
-    UNVERIFIABLE = "unverifiable", "Registry unreachable for too long"
+    VALIDITY_LOST = "validity_lost", _("VAT registration no longer valid")
+    VALIDITY_REGAINED = "validity_regained", _("VAT registration valid again")
+    NAME_CHANGED = "name_changed", _("Registered name changed")
+    ADDRESS_CHANGED = "address_changed", _("Registered address changed")
+    UNVERIFIABLE = "unverifiable", _("Registry unreachable for too long")
 
 
 class AlertQuerySet(models.QuerySet["Alert"]):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .workspaces import Workspace
 
@@ -18,10 +19,10 @@ if TYPE_CHECKING:
 
 
 class CheckStatus(models.TextChoices):
-    VALID = "valid", "Valid"
-    INVALID = "invalid", "Invalid"
-    UNVERIFIED = "unverified", "Unverified"
-    ERROR = "error", "Error"
+    VALID = "valid", _("Valid")
+    INVALID = "invalid", _("Invalid")
+    UNVERIFIED = "unverified", _("Unverified")
+    ERROR = "error", _("Error")
 
     @classmethod
     def definitive(cls) -> tuple[str, str]:
@@ -30,9 +31,9 @@ class CheckStatus(models.TextChoices):
 
 
 class MonitoringFrequency(models.TextChoices):
-    OFF = "off", "Off"
-    DAILY = "daily", "Daily"
-    WEEKLY = "weekly", "Weekly"
+    OFF = "off", _("Off")
+    DAILY = "daily", _("Daily")
+    WEEKLY = "weekly", _("Weekly")
 
     @property
     def interval(self) -> timedelta | None:
@@ -58,7 +59,7 @@ class Company(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        verbose_name_plural = "companies"
+        verbose_name_plural = _("companies")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "vat_number"], name="company_unique_vat_per_workspace")
         ]
@@ -121,7 +122,7 @@ class Counterparty(models.Model):
     objects = CounterpartyQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "counterparties"
+        verbose_name_plural = _("counterparties")
         ordering = ["name", "vat_number"]
         constraints = [
             models.UniqueConstraint(fields=["workspace", "vat_number"], name="counterparty_unique_vat_per_workspace")

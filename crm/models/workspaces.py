@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -22,10 +23,10 @@ INVITATION_VALIDITY = timedelta(days=14)
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"
-    MEMBER = "member", "Member"
+    OWNER = "owner", _("Owner")
+    MEMBER = "member", _("Member")
     # Reads and exports, changes nothing.
-    VIEWER = "viewer", "Viewer"
+    VIEWER = "viewer", _("Viewer")
 
 
 class WorkspaceQuerySet(models.QuerySet["Workspace"]):
