@@ -272,13 +272,14 @@ class HmrcRegistry(CountryRegistry):
         requester_vat, problem = requester_for_registry(requester, countries=_REQUESTER_COUNTRIES, label=LABEL)
         client = HmrcClient(self.config)
         result = client.lookup(vat.number, requester_vat.number if requester_vat else None)
+        result.requester_checked = requester_vat is not None or bool(problem)
         if result.error_code == "INVALID_REQUESTER" and requester_vat is not None:
             notice = (
                 f"HMRC rejected the requester VAT number {requester_vat.vat_number}: correct your company's VAT "
                 "number. This check was made without a requester, so it has no consultation number."
             )
             result = client.lookup(vat.number)
-            result.requester_rejected = True
+            result.requester_checked = result.requester_rejected = True
             result.warnings.insert(0, notice)
         elif problem:
             result.requester_rejected = True

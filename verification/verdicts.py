@@ -65,6 +65,10 @@ class ServiceResult:
     raw_response: str = ""
     warnings: list[str] = field(default_factory=list)
     requester_rejected: bool = False
+    #: The registry was asked with the workspace's company as requester (or it could not be sent): only
+    #: then does ``requester_rejected`` say anything about that company. Registries that take no
+    #: requester (the UID register, Brønnøysund), or a requester from another country, leave it False.
+    requester_checked: bool = False
 
     @property
     def answered(self) -> bool:

@@ -399,6 +399,7 @@ class ViesRegistry:
             )
         else:
             result = self.client.check_vat(vat.country_code, vat.number)
+        result.requester_checked = requester_vat is not None or bool(problem)
         if problem:
             result.requester_rejected = True
             result.warnings.insert(0, problem)

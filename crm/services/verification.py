@@ -199,7 +199,9 @@ def _lock_or_create_counterparty(
 
 def _note_requester_verdict(company: Company, verdict: Verdict) -> None:
     registry = verdict.registry_result
-    if registry is None or not registry.answered:
+    # Only an answer to a check made with the company as requester says whether that company is right
+    # (a Norwegian check takes no requester, VIES takes no UK one).
+    if registry is None or not registry.answered or not registry.requester_checked:
         return
     was_rejected = company.requester_rejected_at is not None
     if registry.requester_rejected != was_rejected:
