@@ -37,6 +37,11 @@ def counterparty_url(alert: Alert) -> str:
     return in_workspace(reverse("crm:counterparty_detail", args=[alert.counterparty_id]), alert.workspace_id)
 
 
+def alert_url(alert: Alert) -> str:
+    """The alert in the workspace's inbox, where it is acknowledged."""
+    return in_workspace(reverse("dashboard:alert_detail", args=[alert.pk]), alert.workspace_id)
+
+
 def preferences_url(workspace: Workspace) -> str:
     return in_workspace(reverse("notifications:index"), workspace.pk)
 
@@ -67,6 +72,7 @@ def alert_context(alert: Alert) -> dict:
         "counterparty": alert.counterparty,
         "workspace": alert.workspace,
         "counterparty_url": counterparty_url(alert),
+        "alert_url": alert_url(alert),
     }
 
 

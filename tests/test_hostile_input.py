@@ -64,7 +64,7 @@ EXAMPLES = settings(
     # Safe: every example is rolled back (see `_rolled_back`), so sharing the fixtures leaks nothing.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-PROJECT_APPS = ("crm", "monitoring", "notifications")
+PROJECT_APPS = ("crm", "monitoring", "notifications", "dashboard")
 
 # --- hostile values -----------------------------------------------------------------------------------
 NUL = "\x00"
@@ -180,7 +180,41 @@ def _run(ws: Workspace) -> dict:
     return {"pk": run.pk}
 
 
+def _alert(ws: Workspace) -> dict:
+    from tests.factories import AlertFactory
+
+    return {"pk": AlertFactory(check_run__counterparty__workspace=ws).pk}
+
+
+def _check(ws: Workspace) -> dict:
+    from tests.factories import CheckResultFactory
+
+    return {"pk": CheckResultFactory(check_run__counterparty__workspace=ws).check_run_id}
+
+
+NEXT = st.sampled_from(["/alerts/", "https://evil.example/", "//evil.example", ""])
+ALERT_FILTERS = ("state", "severity", "kind", "created_after", "created_before", "q", "counterparty", "page")
+AUDIT_QUERY = ("date_from", "date_to", "counterparty")
+DATES = st.sampled_from(["2026-01-01", "2026-12-31", "9999-12-31", "0001-01-01", "2026-02-30", ""])
+DASHBOARD_VIEWS: dict[str, View] = {
+    "dashboard:home": View(),
+    "dashboard:alert_list": View(query=ALERT_FILTERS),
+    "dashboard:alert_detail": View(kwargs=_alert),
+    "dashboard:alert_acknowledge": View(
+        kwargs=_alert, forms=({"comment": st.text(max_size=40)},), params={"next": NEXT}
+    ),
+    "dashboard:alert_bulk_acknowledge": View(
+        forms=({"comment": st.text(max_size=40)},), params={"alert": st.integers(1, 50).map(str), "next": NEXT}
+    ),
+    "dashboard:check_proof": View(kwargs=_check),
+    "dashboard:check_proof_pdf": View(kwargs=_check),
+    "dashboard:audit": View(query=("counterparty",)),
+    "dashboard:audit_export_csv": View(query=AUDIT_QUERY, forms=({"date_from": DATES, "date_to": DATES},)),
+    "dashboard:audit_export_xlsx": View(query=AUDIT_QUERY, forms=({"date_from": DATES, "date_to": DATES},)),
+}
+
 VIEWS: dict[str, View] = {
+    **DASHBOARD_VIEWS,
     "health": View(),
     "set_language": View(
         params={

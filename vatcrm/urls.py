@@ -1,7 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 # The admin signs in through allauth, so its rate limits and email verification guard the console too.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -9,7 +8,7 @@ admin.site.site_header = "vatcrm operations"
 admin.site.site_title = "vatcrm admin"
 
 urlpatterns = [
-    path("", RedirectView.as_view(pattern_name="crm:counterparty_list", permanent=False)),
+    path("", include("dashboard.urls")),
     path("", include("ops.urls")),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),

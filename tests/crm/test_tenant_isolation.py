@@ -46,6 +46,20 @@ def _monitoring_run_of(ws) -> dict:
 OBJECT_URLS["monitoring:run_detail"] = ("get", _monitoring_run_of)
 OBJECT_URLS["monitoring:counterparty_monitoring"] = ("post", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk})
 
+
+def _alert_of(ws) -> dict:
+    return {"pk": AlertFactory(check_run__counterparty__workspace=ws).pk}
+
+
+def _check_of(ws) -> dict:
+    return {"pk": CheckResultFactory(check_run__counterparty__workspace=ws).check_run_id}
+
+
+OBJECT_URLS["dashboard:alert_detail"] = ("get", _alert_of)
+OBJECT_URLS["dashboard:alert_acknowledge"] = ("post", _alert_of)
+OBJECT_URLS["dashboard:check_proof"] = ("get", _check_of)
+OBJECT_URLS["dashboard:check_proof_pdf"] = ("get", _check_of)
+
 # URLs with a path argument that is deliberately not a workspace object id, and why.
 NOT_WORKSPACE_OBJECTS = {
     "crm:invitation_accept": "a secret token, accepted only by the invited address, verified (test_invitations.py)",
