@@ -72,6 +72,8 @@ def run(options: Mapping[str, Any], out: TextIO) -> None:
         f"Registry simulator listening on {server.base_url}/ ({len(server.registry)} companies)\n"
         f"  WSDL     {server.wsdl_url}\n"
         f"  service  {server.service_url}\n"
+        f"  HMRC     {server.base_url}/hmrc   UID {server.base_url}/uid/V5.0/PublicServices.svc\n"
+        f"  brreg    {server.base_url}/brreg/enhetsregisteret/api\n"
         f"  control  {server.control_url + '/' if server.app.control_enabled else 'disabled'}\n"
         f"  latency  {faults.latency} ms, fault rate {faults.fault_rate:g}, seed {faults.seed}\n"
     )
