@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from ..evidence import CompressedTextField
 from .counterparties import CheckStatus, Counterparty
 from .workspaces import Workspace
 
@@ -71,8 +72,9 @@ class CheckResult(models.Model):
     warnings = models.JSONField(default=list, blank=True)
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     consultation_number = models.CharField(max_length=64, blank=True)
-    raw_request = models.TextField(blank=True)
-    raw_response = models.TextField(blank=True)
+    # The bytes on the wire as text, stored deflated (crm/evidence.py): read back exactly as received.
+    raw_request = CompressedTextField()
+    raw_response = CompressedTextField()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
