@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.egress_proxy import ForwardProxy
-from verification import uid
+from verification import ratelimit, uid
 from verification.service import verify_vat
 from verification.simulator import Fault, SimulatorServer
 from verification.verdicts import Requester, Status
@@ -184,3 +184,14 @@ def test_every_registry_goes_through_the_egress_proxy(settings, sim: SimulatorSe
     assert any("/hmrc/organisations/" in target for target in asked)
     assert any("/uid/V5.0/PublicServices.svc" in target for target in asked)
     assert any("/brreg/enhetsregisteret/api/enheter/966567031" in target for target in asked)
+
+
+@pytest.mark.parametrize(("vat", "service", "country"), [(GB, "hmrc", "GB"), (CH, "uid", "CH"), (NO, "brreg", "NO")])
+def test_each_registry_has_its_own_shared_limit(settings, sim: SimulatorServer, vat, service, country) -> None:
+    settings.REGISTRY_MAX_IN_FLIGHT_PER_STATE = 1
+    ratelimit.reset_limiter()
+    with ratelimit.registry_slot(service, country):
+        verdict, result = _registry(vat)
+        assert (verdict.overall_status, result.error_code) == (Status.UNVERIFIED, "RATE_LIMITED")
+        assert verify_vat("ATU72943648").overall_status == Status.VALID, "VIES's slots are not HMRC's"
+    assert sim.stats.count(operation=None) == 1, "only the VIES call reached the simulator"

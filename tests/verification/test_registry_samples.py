@@ -41,6 +41,8 @@ HMRC_EXPECTED = {
     "lookup-400-INVALID_REQUEST.json": (400, False, Status.INVALID, "INVALID_REQUEST"),
     "lookup-with-requester-403-INVALID_REQUEST.json": (403, True, Status.UNVERIFIED, "INVALID_REQUESTER"),
     "lookup-500.json": (500, False, Status.UNVERIFIED, "HTTP_500"),
+    # The v1 path after its removal: a 404 about the API, not about the number.
+    "v1-path-after-removal-2025-02-17.json": (404, False, Status.UNVERIFIED, "HTTP_404"),
 }
 HMRC_TOKEN_SAMPLES = {"oauth-token-200.json", "oauth-token-401.json"}
 
