@@ -272,12 +272,15 @@ def _national_suffixed(country: str, rest: str) -> str:
     stdnum keeps both countries' prefixes and suffixes in its compact form, so they are handled here.
     """
     if country == "CH":
-        if not rest.startswith("E"):
+        # "CH" and the digits (a country column of "CH" before a bare UID) is read as CHE: nothing else
+        # is a Swiss VAT number.
+        if rest.startswith("E"):
+            rest = rest[1:]
+        elif not rest[:1].isdigit():
             shape = _SHAPES["CH"]
             raise InvalidVatNumber(
                 f"Swiss numbers start with CHE: {shape.description}, e.g. {shape.example}.", "invalid_format"
             )
-        rest = rest[1:]
         if rest.startswith("CHE"):  # "CHE CHE-113.552.284"
             rest = rest[3:]
         return next((rest[: -len(sx)] for sx in _SWISS_SUFFIXES if rest.endswith(sx) and len(rest) > len(sx)), rest)

@@ -31,6 +31,7 @@ ACCEPTED = [
     ("CHE-113.552.284", "CHE113552284", OK),
     ("CHE CHE-113.552.284 MWST", "CHE113552284", OK),
     ("CHE-116.281.710 MWST", "CHE116281710", OK),
+    ("CH 113 552 284", "CHE113552284", OK),  # a "CH" country column before a bare UID
     ("CHE-113.552.285 MWST", "CHE113552285", CHECKSUM),
     # Norway: the 9-digit organisation number and MVA; MVA is added when it is missing.
     ("NO995525828MVA", "NO995525828MVA", OK),
@@ -48,7 +49,7 @@ REFUSED = [
     ("GBGD1234", "invalid_length"),
     ("GBXX123", "invalid_format"),
     ("GB", "invalid_length"),
-    ("CH113552284", "invalid_format"),  # the UID starts with CHE
+    ("CHX113552284", "invalid_format"),  # the UID starts with CHE
     ("CHE-113.552.28 MWST", "invalid_length"),
     ("CHE-113.552.2845", "invalid_length"),
     ("CHE-113.552.284 VAT", "invalid_format"),
