@@ -247,6 +247,7 @@ class HmrcRegistry(CountryRegistry):
 
     name = SERVICE
     country = "GB"
+    consultation_numbers = True
     label = LABEL
 
     def __init__(self, config: HmrcConfig | None = None) -> None:

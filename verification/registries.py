@@ -22,7 +22,14 @@ from typing import Protocol, runtime_checkable
 from verification.vat import InvalidVatNumber, NormalisedVat, normalise_vat
 from verification.verdicts import Requester, ServiceResult
 
-__all__ = ["CountryRegistry", "Registry", "all_registries", "registry_for", "requester_for_registry"]
+__all__ = [
+    "CountryRegistry",
+    "Registry",
+    "all_registries",
+    "issues_consultation_numbers",
+    "registry_for",
+    "requester_for_registry",
+]
 
 
 @runtime_checkable
@@ -33,6 +40,8 @@ class Registry(Protocol):
     name: str
     #: Shown to users ("VIES", "HMRC"...).
     label: str
+    #: Whether the registry issues consultation numbers to a requester (VIES, HMRC) or never (UID, Brønnøysund).
+    consultation_numbers: bool
 
     def routes(self, vat: NormalisedVat) -> bool:
         """True when this registry answers for numbers with this prefix."""
@@ -49,6 +58,7 @@ class CountryRegistry:
     name: str
     label: str
     country: str
+    consultation_numbers = False
 
     def routes(self, vat: NormalisedVat) -> bool:
         return vat.country_code == self.country
@@ -59,6 +69,11 @@ def all_registries() -> list[Registry]:
     from verification import brreg, hmrc, uid, vies
 
     return [vies.ViesRegistry(), hmrc.HmrcRegistry(), uid.UidRegistry(), brreg.BrregRegistry()]
+
+
+def issues_consultation_numbers(service: str) -> bool:
+    """Whether the registry named ``service`` ever issues a consultation number (to say why a check has none)."""
+    return any(registry.name == service and registry.consultation_numbers for registry in all_registries())
 
 
 def registry_for(vat: NormalisedVat) -> Registry:

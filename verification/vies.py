@@ -384,6 +384,7 @@ class ViesRegistry:
 
     name = SERVICE
     label = "VIES"
+    consultation_numbers = True
 
     def __init__(self, client: ViesClient | None = None) -> None:
         self.client = client or get_client()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from verification.registries import registry_for
+from verification.registries import issues_consultation_numbers, registry_for
 from verification.vat import InvalidVatNumber, normalise_vat
 
 OK, CHECKSUM = True, False
@@ -95,3 +95,7 @@ def test_swiss_numbers_keep_the_uid_as_number_and_che_as_prefix() -> None:
 )
 def test_routing_is_by_prefix(raw: str, registry: str) -> None:
     assert registry_for(normalise_vat(raw)).name == registry
+
+
+def test_only_vies_and_hmrc_issue_consultation_numbers() -> None:
+    assert [s for s in ("vies", "hmrc", "uid", "brreg", "format") if issues_consultation_numbers(s)] == ["vies", "hmrc"]
