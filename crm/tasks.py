@@ -11,6 +11,7 @@ from verification.vat import normalise_vat
 
 from .models import CheckTrigger, Counterparty, Invitation
 from .services import run_verification
+from .services.retention import checks_purge_expired
 from .services.workspaces import invitation_email_send
 
 
@@ -39,3 +40,13 @@ def invitation_send(invitation_id: int) -> None:
     if invitation is None or not invitation.is_pending:
         return
     invitation_email_send(invitation=invitation)
+
+
+PURGE_EXPIRED_CHECKS_TASK = "crm.purge_expired_checks"
+
+
+# Named: the beat schedule's row in the database refers to it by this name.
+@shared_task(name=PURGE_EXPIRED_CHECKS_TASK, acks_late=True, soft_time_limit=3000, time_limit=3300)
+def purge_expired_checks() -> int:
+    """Daily: delete checks past EVIDENCE_RETENTION_DAYS that no counterparty or alert still needs."""
+    return checks_purge_expired()

@@ -246,6 +246,13 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# --- Evidence ----------------------------------------------------------------------------------------
+# Days a check and its raw exchange are kept (crm/services/retention.py, daily at 03:30 UTC). Each
+# counterparty's last check and last definitive check, and every check an alert rests on, are kept for good.
+# 0 keeps everything. Ten years by default: the longest retention of VAT records among the member states'
+# common rules; set it to what the team's own law asks.
+EVIDENCE_RETENTION_DAYS = env_int("EVIDENCE_RETENTION_DAYS", 3653)
+
 # --- Registries -------------------------------------------------------------------------------------
 # "live" talks to the real registries; "sandbox" to the registry simulator at REGISTRY_SIMULATOR_URL.
 REGISTRY_MODE = env_str("REGISTRY_MODE", "live")
