@@ -34,13 +34,15 @@ class VerificationCheck(models.Model):
         max_length=64, blank=True, help_text="VIES requestIdentifier: the legal proof of the consultation."
     )
     requester_vat_number = models.CharField(max_length=20, blank=True)
-    # Set by tasks so that the same message delivered twice stores one check, not two.
-    idempotency_key = models.CharField(max_length=120, null=True, blank=True, unique=True)
+    # Set by tasks so that the same message delivered twice stores one check, not two. Unique through a
+    # constraint rather than unique=True, which on PostgreSQL adds a second, LIKE-pattern index nobody uses.
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001 (None = no key)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="check_idempotency_key_unique")]
         indexes = [
             models.Index(fields=["counterparty", "-started_at"], name="check_history"),
             models.Index(fields=["workspace", "-started_at"], name="check_workspace_recent"),
@@ -57,7 +59,8 @@ class VerificationCheck(models.Model):
 class CheckResult(models.Model):
     """What one service (format rules, VIES, ...) answered within a check, with the raw response kept."""
 
-    check_run = models.ForeignKey(VerificationCheck, on_delete=models.CASCADE, related_name="results")
+    # No index of its own: check_result_one_per_service (check_run, service) leads with it.
+    check_run = models.ForeignKey(VerificationCheck, on_delete=models.CASCADE, related_name="results", db_index=False)
     service = models.CharField(max_length=20)
     # The member state asked (the counterparty's country code), kept on the row so that the metrics' per-state
     # latency and outages read one table (ops/metrics.py). Empty on results stored before it was recorded.
