@@ -132,6 +132,12 @@ class Counterparty(models.Model):
             models.Index(fields=["workspace", "name"], name="counterparty_list_by_name"),
             models.Index(fields=["workspace", "-last_checked_at"], name="counterparty_list_by_check"),
             models.Index(fields=["workspace", "status"], name="counterparty_list_by_status"),
+            # The dashboard's counts by status and monitoring: an index-only scan, not a read of every row.
+            models.Index(
+                fields=["workspace", "status", "monitoring"],
+                condition=models.Q(archived_at__isnull=True),
+                name="counterparty_active_status",
+            ),
             models.Index(
                 fields=["workspace", "external_reference"],
                 condition=~models.Q(external_reference=""),
