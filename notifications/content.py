@@ -12,7 +12,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.language import in_language_of
 from crm.models import Alert, Severity, Workspace
 
 from .models import ChatChannel, Delivery
@@ -61,8 +64,13 @@ def one_line(text: str) -> str:
 def alert_subject(alert: Alert) -> str:
     counterparty = alert.counterparty
     return one_line(
-        f"[vatcrm] {alert.get_severity_display()}: {alert.get_kind_display()} — "
-        f"{counterparty.display_name} ({counterparty.vat_number})"
+        _("[vatcrm] %(severity)s: %(kind)s — %(name)s (%(vat)s)")
+        % {
+            "severity": alert.get_severity_display(),
+            "kind": alert.get_kind_display(),
+            "name": counterparty.display_name,
+            "vat": counterparty.vat_number,
+        }
     )
 
 
@@ -82,20 +90,24 @@ def _headers(key: str, **extra: str) -> dict[str, str]:
 
 
 def alert_email(delivery: Delivery) -> EmailMultiAlternatives:
+    """The alert's email, in the recipient's language (accounts/language.py)."""
     alert = delivery.alert
     context = {**alert_context(alert), "preferences_url": preferences_url(alert.workspace)}
-    message = EmailMultiAlternatives(
-        subject=alert_subject(alert),
-        body=render_to_string("emails/alert.txt", context),
-        to=[delivery.address],
-        headers=_headers(str(delivery.key), **{ALERT_HEADER: str(alert.pk)}),
-    )
-    message.attach_alternative(render_to_string("emails/alert.html", context), "text/html")
+    with in_language_of(delivery.recipient):
+        message = EmailMultiAlternatives(
+            subject=alert_subject(alert),
+            body=render_to_string("emails/alert.txt", context),
+            to=[delivery.address],
+            headers=_headers(str(delivery.key), **{ALERT_HEADER: str(alert.pk)}),
+        )
+        message.attach_alternative(render_to_string("emails/alert.html", context), "text/html")
     return message
 
 
-def digest_email(*, address: str, workspace: Workspace, alerts: Sequence[Alert], key: str) -> EmailMultiAlternatives:
-    """One email with several alerts, the most severe first."""
+def digest_email(
+    *, recipient: object, address: str, workspace: Workspace, alerts: Sequence[Alert], key: str
+) -> EmailMultiAlternatives:
+    """One email with several alerts, the most severe first, in the recipient's language."""
     ordered = sorted(alerts, key=lambda alert: (-Severity(alert.severity).rank, alert.created_at, alert.pk))
     context = {
         "workspace": workspace,
@@ -104,14 +116,19 @@ def digest_email(*, address: str, workspace: Workspace, alerts: Sequence[Alert],
         "critical": sum(1 for alert in ordered if alert.severity == Severity.CRITICAL),
         "preferences_url": preferences_url(workspace),
     }
-    noun = "alert" if len(ordered) == 1 else "alerts"
-    message = EmailMultiAlternatives(
-        subject=one_line(f"[vatcrm] Daily digest: {len(ordered)} {noun} in {workspace.name}"),
-        body=render_to_string("emails/digest.txt", context),
-        to=[address],
-        headers=_headers(key),
-    )
-    message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
+    with in_language_of(recipient):
+        subject = ngettext(
+            "[vatcrm] Daily digest: %(count)d alert in %(workspace)s",
+            "[vatcrm] Daily digest: %(count)d alerts in %(workspace)s",
+            len(ordered),
+        ) % {"count": len(ordered), "workspace": workspace.name}
+        message = EmailMultiAlternatives(
+            subject=one_line(subject),
+            body=render_to_string("emails/digest.txt", context),
+            to=[address],
+            headers=_headers(key),
+        )
+        message.attach_alternative(render_to_string("emails/digest.html", context), "text/html")
     return message
 
 
@@ -123,7 +140,9 @@ def alert_chat_message(delivery: Delivery) -> ChatMessage:
         key=str(delivery.key),
         event="alert",
         title=alert_subject(alert).removeprefix("[vatcrm] "),
-        text=" ".join(part for part in (f"Workspace {alert.workspace.name}.", change) if part),
+        text=" ".join(
+            part for part in (_("Workspace %(workspace)s.") % {"workspace": alert.workspace.name}, change) if part
+        ),
         url=counterparty_url(alert),
         severity=alert.severity,
         data={
@@ -146,8 +165,9 @@ def channel_test_message(channel: ChatChannel, *, key: str) -> ChatMessage:
     return ChatMessage(
         key=key,
         event="test",
-        title="Test message from vatcrm",
-        text=f"The channel “{channel.name}” of {channel.workspace.name} works: alerts will arrive here.",
+        title=_("Test message from vatcrm"),
+        text=_("The channel “%(channel)s” of %(workspace)s works: alerts will arrive here.")
+        % {"channel": channel.name, "workspace": channel.workspace.name},
         url=in_workspace(reverse("notifications:index"), channel.workspace_id),
         severity=Severity.INFO,
         data={"channel": channel.name},

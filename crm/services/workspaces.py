@@ -9,6 +9,9 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.language import in_language_of
 
 from ..models import Company, Invitation, Membership, Role, Workspace
 
@@ -47,13 +50,11 @@ def invitation_email_send(*, invitation: Invitation) -> None:
     """Email the invitation link to the invited address (raises on a mail server error, for retries)."""
     link = settings.PUBLIC_BASE_URL + reverse("crm:invitation_accept", args=[invitation.token])
     context = {"invitation": invitation, "link": link}
-    send_mail(
-        subject=f"[vatcrm] You are invited to {invitation.workspace.name}",
-        message=render_to_string("emails/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
-        html_message=render_to_string("emails/invitation.html", context),
-    )
+    # The invited person has no account, hence no language yet: the inviter's is the best guess.
+    with in_language_of(invitation.invited_by):
+        subject = _("[vatcrm] You are invited to %(workspace)s") % {"workspace": invitation.workspace.name}
+        text, html = (render_to_string(f"emails/invitation.{kind}", context) for kind in ("txt", "html"))
+    send_mail(subject=subject, message=text, from_email=None, recipient_list=[invitation.email], html_message=html)
 
 
 class InvitationUnusable(Exception):

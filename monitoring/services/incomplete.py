@@ -21,6 +21,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.language import in_language_of
 from crm.models import Counterparty, MonitoringFrequency, Workspace
 
 from ..models import MonitoringRun, Recheck, RecheckOutcome
@@ -136,14 +137,14 @@ def _email_owners(*, run: MonitoringRun, workspace: Workspace, missed, connectio
         ],
         "link": link,
     }
-    subject = render_to_string("emails/run_incomplete_subject.txt", context).strip()
     for owner in owners:
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=render_to_string("emails/run_incomplete.txt", context),
-            to=[owner.email],
-            connection=connection,
-        )
-        message.attach_alternative(render_to_string("emails/run_incomplete.html", context), "text/html")
+        with in_language_of(owner):
+            message = EmailMultiAlternatives(
+                subject=render_to_string("emails/run_incomplete_subject.txt", context).strip(),
+                body=render_to_string("emails/run_incomplete.txt", context),
+                to=[owner.email],
+                connection=connection,
+            )
+            message.attach_alternative(render_to_string("emails/run_incomplete.html", context), "text/html")
         message.send()
     return len(owners)

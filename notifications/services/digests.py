@@ -120,6 +120,7 @@ def _send_digest(claimed: list[Delivery], *, now: datetime) -> SendSummary:
 def _send_one_digest(rows: list[Delivery]) -> str | None:
     latest = rows[-1]  # the newest row has the address the member has now
     message = digest_email(
+        recipient=latest.recipient,
         address=latest.address,
         workspace=latest.workspace,
         alerts=[delivery.alert for delivery in rows],
