@@ -66,3 +66,20 @@ def test_brreg_answers_json_for_nine_digits_only(sim: SimulatorServer) -> None:
     assert "slettedato" in requests.get(base + "949384225", timeout=5).json()
     assert requests.get(base + "96656703", timeout=5).status_code == 400
     assert requests.post(base + "966567031", timeout=5).status_code == 405
+
+
+def test_the_control_api_schedules_and_faults_national_numbers(sim: SimulatorServer) -> None:
+    base = sim.base_url + "/brreg/enhetsregisteret/api/enheter/966567031"
+    change = {"vat": "NO 966 567 031 MVA", "at": "2000-01-01T00:00:00Z", "deleted": True}
+    assert requests.post(sim.control_url + "/changes", json=change, timeout=5).status_code == 201
+    assert "slettedato" in requests.get(base, timeout=5).json()
+    rule = {"vat": "CHE-993.738.919 MWST", "code": "MS_MAX_CONCURRENT_REQ", "times": 1}
+    assert requests.post(sim.control_url + "/faults", json=rule, timeout=5).status_code == 200
+    envelope = (
+        '<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"><s:Body>'
+        '<ValidateVatNumber xmlns="http://www.uid.admin.ch/xmlns/uid-wse"><vatNumber>CHE-993.738.919 MWST</vatNumber>'
+        "</ValidateVatNumber></s:Body></s:Envelope>"
+    )
+    post = {"data": envelope, "headers": {"Content-Type": "text/xml"}, "timeout": 5}
+    assert b"Request_limit_exceeded" in requests.post(sim.base_url + UID, **post).content
+    assert b"ValidateVatNumberResult>true<" in requests.post(sim.base_url + UID, **post).content, "once only"
