@@ -20,7 +20,7 @@ class PreferenceForm(StorableInputMixin, forms.ModelForm):
     class Meta:
         model = NotificationPreference
         fields = ["email_enabled", "mode", "min_severity"]
-        labels = {"mode": "How"}
+        labels = {"mode": _("How")}
 
 
 class ChannelForm(StorableInputMixin, forms.ModelForm):
@@ -30,20 +30,21 @@ class ChannelForm(StorableInputMixin, forms.ModelForm):
     edit they are empty, with a masked hint of the stored value, and empty means "keep".
     """
 
-    url = forms.URLField(label="URL", required=False, max_length=500, assume_scheme="https")
-    bot_token = forms.CharField(label="Bot token", required=False, max_length=200)
-    chat_id = forms.CharField(label="Chat id", required=False, max_length=64)
+    url = forms.URLField(label=_("URL"), required=False, max_length=500, assume_scheme="https")
+    bot_token = forms.CharField(label=_("Bot token"), required=False, max_length=200)
+    chat_id = forms.CharField(label=_("Chat id"), required=False, max_length=64)
     secret = forms.CharField(
-        label="Signing secret",
+        label=_("Signing secret"),
         required=False,
         min_length=16,
         max_length=200,
-        help_text="Leave empty to have one generated; it is shown once.",
+        help_text=_("Leave empty to have one generated; it is shown once."),
     )
 
     class Meta:
         model = ChatChannel
         fields = ["name", "kind", "min_severity", "enabled"]
+        labels = {"name": _("Name"), "kind": _("Kind"), "enabled": _("Enabled")}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -78,6 +79,6 @@ class ChannelForm(StorableInputMixin, forms.ModelForm):
             config = {"url": value("url"), "secret": secret}
         for name, field_value in config.items():
             if not field_value:
-                self.add_error(name, f"A {ChannelKind(kind).label} channel needs this.")
+                self.add_error(name, _("A %(kind)s channel needs this.") % {"kind": ChannelKind(kind).label})
         self.instance.config = config
         return data

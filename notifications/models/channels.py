@@ -16,9 +16,9 @@ from .preferences import severity_reaches
 
 
 class ChannelKind(models.TextChoices):
-    SLACK = "slack", "Slack (incoming webhook)"
-    TELEGRAM = "telegram", "Telegram (bot)"
-    WEBHOOK = "webhook", "Webhook (signed JSON)"
+    SLACK = "slack", _("Slack (incoming webhook)")
+    TELEGRAM = "telegram", _("Telegram (bot)")
+    WEBHOOK = "webhook", _("Webhook (signed JSON)")
 
 
 HIDDEN = "••••"
@@ -57,7 +57,7 @@ class ChatChannel(models.Model):
     name = models.CharField(max_length=80)
     config = EncryptedJSONField(default=dict, blank=True)
     min_severity = models.CharField(
-        "Minimum severity", max_length=10, choices=Severity.choices, default=Severity.WARNING
+        _("Minimum severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
     )
     enabled = models.BooleanField(default=True)
     created_by = models.ForeignKey(

@@ -5,13 +5,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import Severity, Workspace
 
 
 class DeliveryMode(models.TextChoices):
-    IMMEDIATE = "immediate", "One email per alert"
-    DIGEST = "digest", "One daily digest"
+    IMMEDIATE = "immediate", _("One email per alert")
+    DIGEST = "digest", _("One daily digest")
 
 
 def severity_reaches(severity: str, minimum: str) -> bool:
@@ -27,10 +28,10 @@ class NotificationPreference(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notification_preferences")
-    email_enabled = models.BooleanField("Email me alerts", default=True)
+    email_enabled = models.BooleanField(_("Email me alerts"), default=True)
     mode = models.CharField(max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.IMMEDIATE)
     min_severity = models.CharField(
-        "Minimum severity", max_length=10, choices=Severity.choices, default=Severity.WARNING
+        _("Minimum severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
     )
     updated_at = models.DateTimeField(default=timezone.now)
 
