@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from . import vocabulary
 from .models import Counterparty, MonitoringFrequency
 
+ARCHIVED, ALL = "archived", "all"
+
 
 class CounterpartyFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search")
@@ -14,6 +16,14 @@ class CounterpartyFilter(django_filters.FilterSet):
         choices=vocabulary.status_filter_choices, method="by_status", empty_label=_("Any status")
     )
     monitoring = django_filters.ChoiceFilter(choices=MonitoringFrequency.choices, empty_label="Any monitoring")
+    # Archived counterparties are out of the default list (and so of its exports) but one choice away.
+    archived = django_filters.ChoiceFilter(
+        choices=[(ARCHIVED, _("Archived")), (ALL, _("Active and archived"))],
+        empty_label=_("Active"),
+        method="by_archive",
+        label=_("Archive"),
+    )
+    tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("vat_number", "vat"), ("last_checked_at", "checked"), ("status", "status")),
         empty_label="Default order",
@@ -30,10 +40,18 @@ class CounterpartyFilter(django_filters.FilterSet):
             return queryset.filter(status__isnull=True)
         return queryset.filter(status=value)
 
+    def filter_queryset(self, queryset):
+        if not self.form.cleaned_data.get("archived"):
+            queryset = queryset.active()
+        return super().filter_queryset(queryset)
+
+    def by_archive(self, queryset, name: str, value: str):
+        return queryset.filter(archived_at__isnull=False) if value == ARCHIVED else queryset
+
     def search(self, queryset, name: str, value: str):
         value = value.strip()
         compact = "".join(ch for ch in value if ch.isalnum()).upper()
-        query = Q(name__icontains=value) | Q(registered_name__icontains=value)
+        query = Q(name__icontains=value) | Q(registered_name__icontains=value) | Q(external_reference__iexact=value)
         if compact:
             query |= Q(vat_number__contains=compact)
         return queryset.filter(query)

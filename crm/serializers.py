@@ -9,11 +9,13 @@ from typing import Any
 
 from verification.verdicts import Verdict
 
+from .consultation import consultation_note
 from .models import VerificationCheck
 from .vocabulary import result_word, status_word
 
 
 def check_payload(check: VerificationCheck) -> dict[str, Any]:
+    note = consultation_note(check)
     return {
         "check_id": check.pk,
         "counterparty_id": check.counterparty_id,
@@ -22,6 +24,8 @@ def check_payload(check: VerificationCheck) -> dict[str, Any]:
         "overall_status_label": str(status_word(check.overall_status)),
         "confidence_score": check.confidence_score,
         "consultation_number": check.consultation_number,
+        # Why there is none, when there is none: {"code", "message", "fix_url"} (README, "Verifying").
+        "consultation_note": note.as_dict() if note else None,
         "results": [_result(r, r.registered_name, r.registered_address) for r in check.results.all()],
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from smtplib import SMTPException
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from verification.vat import normalise_vat
@@ -30,6 +31,22 @@ def verification_retry(counterparty_id: int) -> None:
         # One key per scheduled retry: a redelivered message stores nothing twice, and a later outage's
         # retries (whose attempt numbers start again at 1) are not mistaken for this one's.
         idempotency_key=f"retry:{counterparty.pk}:{counterparty.retry_at.isoformat()}",
+    )
+
+
+@shared_task(acks_late=True)
+def counterparty_verify(counterparty_id: int, user_id: int | None, idempotency_key: str) -> None:
+    """A check a person asked for in bulk (the CRM list's "verify again"), made as if from the Verify page."""
+    counterparty = Counterparty.objects.select_related("workspace").filter(pk=counterparty_id).first()
+    if counterparty is None or counterparty.archived_at is not None:
+        return  # deleted or archived since: nobody wants it checked any more
+    run_verification(
+        workspace=counterparty.workspace,
+        vat=normalise_vat(counterparty.vat_number),
+        user=get_user_model().objects.filter(pk=user_id).first() if user_id else None,
+        trigger=CheckTrigger.USER,
+        # The key names the request: a redelivered message stores one check, a later request a new one.
+        idempotency_key=idempotency_key,
     )
 
 

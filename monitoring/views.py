@@ -14,7 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.models import Counterparty, MonitoringFrequency
+from crm.models import Counterparty, MonitoringFrequency, Role
+from crm.permissions import role_required
 from crm.untrusted import object_id
 
 from .models import RecheckOutcome
@@ -74,6 +75,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@role_required(Role.MEMBER)
 def counterparty_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
     """Set one counterparty's monitoring (off, daily, weekly); answers fetch() with the re-rendered card."""
     counterparty = get_object_or_404(Counterparty.objects.for_workspace(request.workspace), pk=pk)
@@ -83,7 +85,9 @@ def counterparty_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if frequency not in MonitoringFrequency.values:
         return HttpResponseBadRequest("monitoring must be one of: " + ", ".join(MonitoringFrequency.values))
-    counterparty_monitoring_set(workspace=request.workspace, counterparty_ids=[counterparty.pk], frequency=frequency)
+    counterparty_monitoring_set(
+        workspace=request.workspace, counterparty_ids=[counterparty.pk], frequency=frequency, actor=request.user
+    )
     counterparty.refresh_from_db()
     if request.headers.get(FETCH_HEADER) == "fetch":
         card = monitoring_card(counterparty)
@@ -94,6 +98,7 @@ def counterparty_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@role_required(Role.MEMBER)
 def bulk_monitoring(request: HttpRequest) -> HttpResponse:
     """Monitoring on or off for the counterparties ticked in the CRM list (ids of other workspaces do nothing)."""
     frequency = request.POST.get("monitoring", "")
@@ -108,7 +113,9 @@ def bulk_monitoring(request: HttpRequest) -> HttpResponse:
     if not ids:
         messages.warning(request, "Tick at least one counterparty first.")
         return HttpResponseRedirect(back)
-    updated = counterparty_monitoring_set(workspace=request.workspace, counterparty_ids=ids, frequency=frequency)
+    updated = counterparty_monitoring_set(
+        workspace=request.workspace, counterparty_ids=ids, frequency=frequency, actor=request.user
+    )
     label = MonitoringFrequency(frequency).label.lower()
     messages.success(request, f"Monitoring {label} for {updated} counterpart{'y' if updated == 1 else 'ies'}.")
     return HttpResponseRedirect(back)

@@ -1,7 +1,8 @@
 """/notifications/: a member's preferences; for owners, the chat channels and the deliveries that failed.
 
-Every lookup starts from request.workspace: another workspace's channel or delivery is a 404, and so is
-a member (not an owner) reaching for the owners' actions.
+Every lookup starts from request.workspace: another workspace's channel or delivery is a 404; a member or
+viewer reaching for the owners' actions is a 403 (crm.permissions). Preferences are each reader's own, and
+a viewer may set theirs.
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from crm.middleware import QUERY_PARAMETER
-from crm.models import Workspace
+from crm.models import Role, Workspace
+from crm.permissions import require_role
 
 from .forms import ChannelForm, PreferenceForm
 from .models import ChatChannel, Delivery, DeliveryStatus, NotificationPreference
@@ -27,10 +29,8 @@ FAILURES_SHOWN = 50
 
 
 def _require_owner(request: HttpRequest) -> Workspace:
-    workspace = request.workspace
-    if not workspace.is_owner(request.user):
-        raise Http404("Only the workspace's owners manage its channels")
-    return workspace
+    require_role(request, Role.OWNER)
+    return request.workspace
 
 
 def _owned_channel(request: HttpRequest, pk: int) -> ChatChannel:

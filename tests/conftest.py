@@ -1,4 +1,4 @@
-"""The cast every test can use: an owner and a teammate of one workspace, and an outsider of another.
+"""The cast every test can use: an owner, a teammate and a viewer of one workspace, and an outsider of another.
 
 A permission test reads the same way everywhere: the owner's world is set up, the outsider asks for it,
 and sees nothing.
@@ -53,6 +53,12 @@ def owner(workspace) -> Actor:
 @pytest.fixture
 def teammate(workspace, owner) -> Actor:
     return _actor(workspace, Role.MEMBER)
+
+
+@pytest.fixture
+def viewer(workspace, owner) -> Actor:
+    """A member of the owner's workspace with the viewer role: reads and exports, changes nothing."""
+    return _actor(workspace, Role.VIEWER)
 
 
 @pytest.fixture

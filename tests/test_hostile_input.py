@@ -47,15 +47,16 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpResponse
 from django.urls import get_resolver, reverse
+from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crm.middleware import SESSION_KEY
-from crm.models import Counterparty, MonitoringFrequency, Severity, Workspace
+from crm.models import Counterparty, MonitoringFrequency, Role, Severity, Workspace
 from crm.untrusted import StorableInputMixin
 from notifications.models import ChannelKind, DeliveryMode
 from tests.crm.test_tenant_isolation import walk_urlconf
-from tests.factories import CounterpartyFactory, InvitationFactory
+from tests.factories import CounterpartyFactory, InvitationFactory, MembershipFactory
 from tests.notifications.factories import ChatChannelFactory, DeliveryFactory
 
 EXAMPLES = settings(
@@ -140,6 +141,8 @@ def _as_received(value: str | list[str]) -> str:
 COMMON_QUERY = ("workspace", "page", "sort", "q", "next", "unknown")
 LIST_FILTERS = ("q", "status", "monitoring", "ordering", "page")
 SWITCH = st.sampled_from(["on", "", "off", "true"])
+ROLE = st.sampled_from([*Role.values, "admin", ""])
+NEXT = st.sampled_from(["/crm/", "https://evil.example/", "//evil.example", ""])
 SEVERITY = st.sampled_from([*Severity.values, ""])
 CHANNEL_FIELDS = {
     "name": st.text(max_size=30),
@@ -243,11 +246,49 @@ VIEWS: dict[str, View] = {
     "crm:workspace_settings": View(
         forms=(
             # "invite" is the submit button's name: the view reads only whether it was sent, like a checkbox.
-            {"invite": SWITCH, "email": st.emails()},
+            {"invite": SWITCH, "email": st.emails(), "role": ROLE},
             {"name": st.text(max_size=40), "monitor_new_counterparties": SWITCH},
         )
     ),
     "crm:workspace_switch": View(kwargs=lambda ws: {"pk": ws.pk}),
+    "crm:counterparty_edit": View(
+        kwargs=_counterparty,
+        forms=(
+            {
+                "name": st.text(max_size=40),
+                "address": st.text(max_size=40),
+                "external_reference": st.text(max_size=20),
+                "notes": st.text(max_size=60),
+                "tags": st.text(max_size=40),
+            },
+        ),
+    ),
+    "crm:counterparty_archive": View(kwargs=_counterparty),
+    "crm:counterparty_restore": View(
+        kwargs=lambda ws: {"pk": CounterpartyFactory(workspace=ws, archived_at=timezone.now()).pk}
+    ),
+    "crm:counterparty_delete": View(kwargs=_counterparty),
+    "crm:counterparty_bulk": View(
+        forms=(
+            {
+                "action": st.sampled_from(
+                    ["reverify", "tag_add", "tag_remove", "archive", "restore", "export_csv", "x"]
+                ),
+                "counterparty": st.integers(1, 50).map(str),
+                "tag": st.text(max_size=20),
+            },
+        ),
+        params={"next": NEXT},
+    ),
+    "crm:requester_setup": View(
+        forms=({"vat_number": VALID_VAT | VAT_LIKE, "name": st.text(max_size=40)},), params={"next": NEXT}
+    ),
+    "crm:workspace_create": View(forms=({"name": st.text(max_size=40)},)),
+    "crm:workspace_leave": View(),
+    "crm:membership_role": View(kwargs=lambda ws: {"pk": MembershipFactory(workspace=ws).pk}, forms=({"role": ROLE},)),
+    "crm:membership_remove": View(kwargs=lambda ws: {"pk": MembershipFactory(workspace=ws).pk}),
+    "crm:invitation_resend": View(kwargs=lambda ws: {"pk": InvitationFactory(workspace=ws).pk}),
+    "crm:invitation_revoke": View(kwargs=lambda ws: {"pk": InvitationFactory(workspace=ws).pk}),
     "crm:invitation_accept": View(kwargs=lambda ws: {"token": InvitationFactory(workspace=ws).token}),
     "monitoring:overview": View(),
     "monitoring:run_detail": View(kwargs=_run),

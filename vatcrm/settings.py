@@ -182,6 +182,8 @@ ACCOUNT_UNIQUE_EMAIL = True
 # Mandatory in production; `make run` sets it to optional so the demo works without a mailbox.
 ACCOUNT_EMAIL_VERIFICATION = env_str("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# After signing up or in, a workspace without its own company is asked for it first (crm/adapters.py).
+ACCOUNT_ADAPTER = "crm.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[vatcrm] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PUBLIC_BASE_URL.startswith("https") else "http"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
 
@@ -50,3 +51,20 @@ class CounterpartyChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} {self.counterparty_id} at {self.at:%Y-%m-%d %H:%M}"
+
+    def field_changes(self) -> list[tuple[str, str, str]]:
+        """(field label, old, new) for the page: lists (tags) joined, moments as stored (ISO, UTC)."""
+
+        def shown(value: object) -> str:
+            if isinstance(value, list):
+                return ", ".join(str(item) for item in value)
+            return "" if value is None else str(value)
+
+        rows = []
+        for name, (old, new) in self.changes.items():
+            try:
+                label = str(Counterparty._meta.get_field(name).verbose_name)
+            except FieldDoesNotExist:
+                label = name
+            rows.append((label[:1].upper() + label[1:], shown(old), shown(new)))
+        return rows

@@ -27,18 +27,26 @@ def workspace_create_for_user(*, user: AbstractBaseUser, name: str | None = None
     return workspace
 
 
-def invitation_create(*, workspace: Workspace, email: str, invited_by: AbstractBaseUser) -> Invitation:
-    """Invite a colleague by email; sending waits for the commit so no mail names a rolled-back row."""
+def invitation_create(
+    *, workspace: Workspace, email: str, invited_by: AbstractBaseUser, role: str = Role.MEMBER
+) -> Invitation:
+    """Invite a colleague by email with a role; sending waits for the commit so no mail names a rolled-back row.
+
+    Inviting an address that has a pending invitation sends that one again, with the new role and a fresh
+    validity (the link stays the same, so an earlier email still works).
+    """
     email = email.strip().lower()
     with transaction.atomic():
-        invitation = Invitation.objects.filter(workspace=workspace, email=email, accepted_at=None).first()
+        invitation = (
+            Invitation.objects.select_for_update().filter(workspace=workspace, email=email, accepted_at=None).first()
+        )
         if invitation is None:
-            invitation = Invitation(workspace=workspace, email=email, invited_by=invited_by)
+            invitation = Invitation(workspace=workspace, email=email, invited_by=invited_by, role=role)
             invitation.full_clean()
             invitation.save()
         else:
-            invitation.created_at = timezone.now()
-            invitation.save(update_fields=["created_at"])
+            invitation.created_at, invitation.role, invitation.invited_by = timezone.now(), role, invited_by
+            invitation.save(update_fields=["created_at", "role", "invited_by"])
         from ..tasks import invitation_send
 
         # Sent by a task after the commit: a mail server that is down delays the email, not the page.
@@ -63,7 +71,7 @@ class InvitationUnusable(Exception):
 
 @transaction.atomic
 def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Membership:
-    """Join the invitation's workspace as a member (an existing membership is kept as it is).
+    """Join the invitation's workspace with the invitation's role (an existing membership is kept as it is).
 
     Only the invited address, verified, may accept: a forwarded link does not let someone else in.
     """
@@ -75,7 +83,7 @@ def invitation_accept(*, invitation: Invitation, user: AbstractBaseUser) -> Memb
     try:
         with transaction.atomic():
             membership, _ = Membership.objects.get_or_create(
-                workspace=invitation.workspace, user=user, defaults={"role": Role.MEMBER}
+                workspace=invitation.workspace, user=user, defaults={"role": invitation.role}
             )
     except IntegrityError:  # the same user accepting twice at once
         membership = Membership.objects.get(workspace=invitation.workspace, user=user)
@@ -98,10 +106,25 @@ def invitation_accept_pending_for(*, user: AbstractBaseUser, token: str | None) 
 
 
 @transaction.atomic
-def company_set_requester(*, workspace: Workspace, vat_number: str, name: str) -> Company:
-    """Make (vat_number, name) the workspace's requester company, creating it if it is new."""
+def company_set_requester(
+    *, workspace: Workspace, vat_number: str, name: str, registry_status: str = "", registered_name: str = ""
+) -> Company:
+    """Make (vat_number, name) the workspace's requester company, creating it if it is new.
+
+    `registry_status` and `registered_name` are what the registry said of the number as it was entered
+    (crm.services.requester); empty when it was not asked.
+    """
     company, _ = Company.objects.update_or_create(
-        workspace=workspace, vat_number=vat_number, defaults={"name": name, "is_default": True}
+        workspace=workspace,
+        vat_number=vat_number,
+        defaults={
+            "name": name,
+            "is_default": True,
+            "registry_status": registry_status,
+            "registered_name": registered_name[:300],
+            "registry_checked_at": timezone.now() if registry_status else None,
+            "requester_rejected_at": None,
+        },
     )
     workspace.companies.exclude(pk=company.pk).update(is_default=False)
     return company

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from ..consultation import consultation_note
 from ..exports import counterparty_rows, csv_lines, xlsx_bytes
 from ..filters import CounterpartyFilter
 from ..models import Counterparty
@@ -55,8 +57,13 @@ class CounterpartyDetailView(WorkspaceScopedMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        checks = self.object.checks.prefetch_related("results").select_related("triggered_by")[:20]
+        checks = list(self.object.checks.prefetch_related("results").select_related("triggered_by")[:20])
+        for check in checks:
+            check.consultation_note = consultation_note(check)
         context["checks"] = checks
+        context["consultation_note"] = checks[0].consultation_note if checks else None
+        context["changes"] = self.object.changes.select_related("actor")[:50]
+        context["tags"] = self.object.tags.all()
         return context
 
 
@@ -64,7 +71,12 @@ class CounterpartyDetailView(WorkspaceScopedMixin, DetailView):
 def counterparty_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """The list as filtered on the page (same query string), as CSV or XLSX."""
     queryset = Counterparty.objects.filter(workspace=request.workspace)
-    rows = counterparty_rows(CounterpartyFilter(request.GET, queryset=queryset).qs)
+    return export_response(request, CounterpartyFilter(request.GET, queryset=queryset).qs, file_format)
+
+
+def export_response(request: HttpRequest, queryset: QuerySet[Counterparty], file_format: str) -> HttpResponse:
+    """These counterparties as a CSV (streamed) or XLSX download; the bulk action's export uses it too."""
+    rows = counterparty_rows(queryset)
     filename = f"counterparties-{request.workspace.slug}-{timezone.now():%Y%m%d-%H%M}.{file_format}"
     if file_format == "xlsx":
         response = HttpResponse(xlsx_bytes(rows), content_type=XLSX_CONTENT_TYPE)

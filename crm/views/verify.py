@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext_lazy as _
 
 from ..forms import VerifyForm
-from ..models import CheckStatus
+from ..models import CheckStatus, Role
+from ..permissions import REFUSALS, may
 from ..serializers import check_payload
-from ..services import company_set_requester, run_verification
+from ..services import run_verification
+from ..services.requester import RequesterRefused, requester_verify_and_set
 from ..services.verification import CounterpartyInput
 from ..untrusted import UnacceptableJSON, parse_json
 
@@ -41,6 +44,12 @@ def verify(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         initial = {"requester_vat_number": company.vat_number, "requester_name": company.name} if company else {}
         return render(request, "crm/verify.html", {"form": VerifyForm(initial=initial), "company": company})
+    if not may(request, Role.MEMBER):
+        # A viewer reads checks but makes none: a check is a registry call and a row of evidence.
+        if wants_json:
+            error = {"message": str(REFUSALS[Role.MEMBER]), "code": "permission_denied"}
+            return JsonResponse({"errors": {"__all__": [error]}}, status=403)
+        raise PermissionDenied(REFUSALS[Role.MEMBER])
 
     try:
         form = VerifyForm(_submitted_data(request))
@@ -55,9 +64,17 @@ def verify(request: HttpRequest) -> HttpResponse:
     if data["requester_vat_number"] and (
         company is None or company.vat_number != data["requester_vat_number"].vat_number
     ):
-        company_set_requester(
-            workspace=workspace, vat_number=data["requester_vat_number"].vat_number, name=data["requester_name"]
-        )
+        # A new requester is asked of the registry first, as on the requester page; one it calls invalid
+        # is refused before the counterparty is checked with it.
+        try:
+            company, _verdict = requester_verify_and_set(
+                workspace=workspace, vat=data["requester_vat_number"], name=data["requester_name"].strip()
+            )
+        except RequesterRefused as refusal:
+            form.add_error("requester_vat_number", str(refusal))
+            if wants_json:
+                return JsonResponse({"errors": form.errors.get_json_data()}, status=400)
+            return render(request, "crm/verify.html", {"form": form, "company": company}, status=400)
     check = run_verification(
         workspace=workspace,
         vat=data["vat_number"],

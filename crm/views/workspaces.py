@@ -5,14 +5,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ..forms import InvitationForm, WorkspaceSettingsForm
 from ..middleware import SESSION_KEY
-from ..models import Addressee, Invitation, Workspace
+from ..models import Addressee, Invitation, Role, Workspace
+from ..permissions import require_role
 from ..services import invitation_accept, invitation_create
 from ..services.workspaces import InvitationUnusable
 from ..signals import INVITATION_SESSION_KEY
@@ -25,25 +26,33 @@ def workspace_settings(request: HttpRequest) -> HttpResponse:
     invite_form = InvitationForm(workspace=workspace)
     settings_form = WorkspaceSettingsForm(instance=workspace)
     if request.method == "POST":
-        if not is_owner:
-            raise Http404("Only owners change a workspace")
+        require_role(request, Role.OWNER)
         if "invite" in request.POST:
             invite_form = InvitationForm(request.POST, workspace=workspace)
             if invite_form.is_valid():
-                invitation_create(workspace=workspace, email=invite_form.cleaned_data["email"], invited_by=request.user)
-                messages.success(request, f"Invitation sent to {invite_form.cleaned_data['email']}.")
+                invitation_create(
+                    workspace=workspace,
+                    email=invite_form.cleaned_data["email"],
+                    invited_by=request.user,
+                    role=invite_form.cleaned_data["role"],
+                )
+                messages.success(
+                    request, _("Invitation sent to %(email)s.") % {"email": invite_form.cleaned_data["email"]}
+                )
                 return redirect("crm:workspace_settings")
         else:
             settings_form = WorkspaceSettingsForm(request.POST, instance=workspace)
             if settings_form.is_valid():
                 settings_form.save()
-                messages.success(request, "Workspace settings saved.")
+                messages.success(request, _("Workspace settings saved."))
                 return redirect("crm:workspace_settings")
     context = {
         "workspace": workspace,
         "is_owner": is_owner,
         "memberships": workspace.memberships.select_related("user").order_by("role", "user__email"),
         "invitations": workspace.invitations.filter(accepted_at=None),
+        "roles": Role.choices,
+        "company": workspace.default_company(),
         "invite_form": invite_form,
         "settings_form": settings_form,
     }

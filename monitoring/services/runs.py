@@ -40,7 +40,7 @@ def run_start(*, trigger: str = RunTrigger.SCHEDULE) -> MonitoringRun:
     return MonitoringRun.objects.create(
         trigger=trigger,
         started_at=now,
-        due=Counterparty.objects.due(now).count(),
+        due=Counterparty.objects.due(now).active().count(),
         daily_due_next=next_due_after(now, MonitoringFrequency.DAILY, task),
         weekly_due_next=next_due_after(now, MonitoringFrequency.WEEKLY, task),
     )
@@ -68,6 +68,7 @@ def due_for_claim(run: MonitoringRun, size: int) -> QuerySet:
     """The next `size` due counterparties as (id, workspace_id), locked: the partial index in its order."""
     return (
         Counterparty.objects.due(run.started_at)
+        .active()  # archiving turns monitoring off; this holds even for a row archived some other way
         .order_by("next_check_due_at", "id")  # the index's order: an index scan, no sort
         .select_for_update(no_key=True)
         .values_list("id", "workspace_id")[:size]

@@ -4,24 +4,40 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db import models
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import models, transaction
 from django.db.models import Case, F, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from crm.models import Counterparty, MonitoringFrequency, Workspace
+from crm.models import ChangeAction, Counterparty, MonitoringFrequency, Workspace
+from crm.services.counterparties import counterparty_changes_record
 
 
-def counterparty_monitoring_set(*, workspace: Workspace, counterparty_ids: Iterable[int], frequency: str) -> int:
+@transaction.atomic
+def counterparty_monitoring_set(
+    *, workspace: Workspace, counterparty_ids: Iterable[int], frequency: str, actor: AbstractBaseUser | None = None
+) -> int:
     """Set `frequency` (off, daily, weekly) on the workspace's counterparties among `counterparty_ids`.
 
-    Ids of another workspace are ignored (the filter is the workspace's). Turning monitoring on makes the
+    Ids of another workspace are ignored (the filter is the workspace's), and so are archived counterparties
+    when monitoring is turned on: an archived one is never monitored. Turning monitoring on makes the
     counterparty due now, so the next run checks it; changing the frequency of a monitored one keeps its
-    next due time unless the new frequency comes sooner. One UPDATE: no read-then-write to race with.
+    next due time unless the new frequency comes sooner. The rows are locked, and each one whose
+    frequency changes gets a line in its audit trail (crm's CounterpartyChange) in the same transaction.
     Returns how many counterparties were updated.
     """
     frequency = MonitoringFrequency(frequency)
     counterparties = Counterparty.objects.filter(workspace=workspace, pk__in=list(counterparty_ids))
+    if frequency != MonitoringFrequency.OFF:
+        counterparties = counterparties.active()
+    changing = [cp for cp in counterparties.select_for_update().order_by("pk") if cp.monitoring != frequency]
+    counterparty_changes_record(
+        counterparties=changing,
+        actor=actor,
+        action=ChangeAction.MONITORING,
+        changes=[{"monitoring": [cp.monitoring, frequency.value]} for cp in changing],
+    )
     if frequency == MonitoringFrequency.OFF:
         return counterparties.update(monitoring=frequency, next_check_due_at=None)
     now = timezone.now()

@@ -62,7 +62,7 @@ def test_signed_in_non_staff_cannot_use_the_admin(owner):
 
 def test_members_cannot_invite_or_change_settings(teammate):
     response = teammate.client.post(reverse("crm:workspace_settings"), {"invite": "1", "email": "x@example.com"})
-    assert response.status_code == 404
+    assert response.status_code == 403  # a member sees the page: a refusal hides nothing (crm.permissions)
     assert not Invitation.objects.exists()
 
 

@@ -10,11 +10,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from tests.factories import (
     AlertFactory,
     CheckResultFactory,
     CounterpartyFactory,
+    InvitationFactory,
+    MembershipFactory,
 )
 from tests.notifications.factories import ChatChannelFactory, DeliveryFactory
 
@@ -23,6 +26,17 @@ from tests.notifications.factories import ChatChannelFactory, DeliveryFactory
 OBJECT_URLS: dict[str, tuple[str, Callable]] = {
     "crm:counterparty_detail": ("get", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk}),
     "crm:workspace_switch": ("post", lambda ws: {"pk": ws.pk}),
+    "crm:counterparty_edit": ("get", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk}),
+    "crm:counterparty_archive": ("post", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk}),
+    "crm:counterparty_restore": (
+        "post",
+        lambda ws: {"pk": CounterpartyFactory(workspace=ws, archived_at=timezone.now()).pk},
+    ),
+    "crm:counterparty_delete": ("get", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk}),
+    "crm:invitation_resend": ("post", lambda ws: {"pk": InvitationFactory(workspace=ws).pk}),
+    "crm:invitation_revoke": ("post", lambda ws: {"pk": InvitationFactory(workspace=ws).pk}),
+    "crm:membership_role": ("post", lambda ws: {"pk": MembershipFactory(workspace=ws).pk}),
+    "crm:membership_remove": ("post", lambda ws: {"pk": MembershipFactory(workspace=ws).pk}),
     "notifications:channel_edit": ("get", lambda ws: {"pk": ChatChannelFactory(workspace=ws).pk}),
     "notifications:channel_delete": ("post", lambda ws: {"pk": ChatChannelFactory(workspace=ws).pk}),
     "notifications:channel_test": ("post", lambda ws: {"pk": ChatChannelFactory(workspace=ws).pk}),

@@ -65,12 +65,13 @@ def test_json_answer(owner, requester):
 def test_json_first_use_creates_the_requester_company(owner):
     response = owner.client.post(
         reverse("crm:verify"),
-        {"vat_number": VALID_AT, "requester_vat_number": "ie 6388047v", "requester_name": "Us Ltd"},
+        {"vat_number": VALID_AT, "requester_vat_number": "ie 5865506e", "requester_name": "Us Ltd"},
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 201
     company = Company.objects.get(workspace=owner.workspace)
-    assert (company.vat_number, company.name) == ("IE6388047V", "Us Ltd")
+    assert (company.vat_number, company.name) == ("IE5865506E", "Us Ltd")
+    assert company.registry_status == "valid"  # asked of the registry as it was entered
     assert response.json()["consultation_number"]
 
 

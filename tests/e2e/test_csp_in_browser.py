@@ -29,7 +29,7 @@ def test_ticking_all_and_switching_workspace(signed_in_browser, live_server, own
     browser = signed_in_browser
     browser.get(live_server.url + reverse("crm:counterparty_list"))
     browser.find_element(By.CSS_SELECTOR, "input[data-tick-all]").click()
-    rows = browser.find_elements(By.CSS_SELECTOR, "input[form=bulk-monitoring][name=counterparty]")
+    rows = browser.find_elements(By.CSS_SELECTOR, "input[form=bulk][name=counterparty]")
     assert len(rows) == 2 and all(box.is_selected() for box in rows)
 
     Select(browser.find_element(By.CSS_SELECTOR, "select[data-submit-to-value]")).select_by_visible_text("Second Ltd")

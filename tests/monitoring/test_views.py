@@ -116,7 +116,7 @@ def test_the_list_switches_many_at_once_and_only_the_workspaces_own(owner, outsi
     theirs = CounterpartyFactory(workspace=outsider.workspace)
     page = owner.client.get(reverse("crm:counterparty_list")).content.decode()
     assert f'action="{reverse("monitoring:bulk_monitoring")}"' in page
-    assert f'name="counterparty" value="{mine[0].pk}" form="bulk-monitoring"' in page
+    assert f'name="counterparty" value="{mine[0].pk}" form="bulk"' in page
 
     ticked = [mine[0].pk, mine[1].pk, theirs.pk]
     response = owner.client.post(

@@ -148,11 +148,12 @@ def test_owner_actions_need_a_csrf_token(owner):
 
 
 def test_members_cannot_manage_channels(owner, teammate):
+    """A member sees the channels on the page, so a 403 hides nothing (crm.permissions)."""
     channel = ChatChannelFactory(workspace=owner.workspace)
-    assert teammate.client.get(reverse("notifications:channel_add")).status_code == 404
-    assert teammate.client.get(reverse("notifications:channel_edit", args=[channel.pk])).status_code == 404
+    assert teammate.client.get(reverse("notifications:channel_add")).status_code == 403
+    assert teammate.client.get(reverse("notifications:channel_edit", args=[channel.pk])).status_code == 403
     for name in ("channel_test", "channel_delete"):
-        assert teammate.client.post(reverse(f"notifications:{name}", args=[channel.pk])).status_code == 404
+        assert teammate.client.post(reverse(f"notifications:{name}", args=[channel.pk])).status_code == 403
     assert ChatChannel.objects.filter(pk=channel.pk).exists()
 
 
