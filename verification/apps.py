@@ -7,7 +7,14 @@ from django.core.signals import setting_changed
 
 # Settings the process-wide registry limiter is built from (see verification/ratelimit.py).
 _LIMITER_SETTINGS = frozenset(
-    {"REDIS_URL", "REGISTRY_MAX_IN_FLIGHT_PER_STATE", "VIES_CONNECT_TIMEOUT", "VIES_READ_TIMEOUT"}
+    {
+        "REDIS_URL",
+        "REGISTRY_MAX_IN_FLIGHT_PER_STATE",
+        "REGISTRY_MIN_IN_FLIGHT",
+        "REGISTRY_MAX_IN_FLIGHT",
+        "VIES_CONNECT_TIMEOUT",
+        "VIES_READ_TIMEOUT",
+    }
 )
 
 

@@ -1,71 +1,104 @@
-"""A shared limit on registry calls in flight, per service and member state, across every worker.
+"""A shared limit on registry calls in flight, per registry and country, across every worker: fair and adaptive.
 
 Why: VIES forwards each call to the member state's own system and answers ``MS_MAX_CONCURRENT_REQ`` when
-too many arrive at once. Limiting per worker would let N workers send N times the limit, so the limit is
-a counting semaphore in Redis that every web process and Celery worker shares.
+too many arrive at once (HMRC, the UID and Brønnøysund registers have limits of their own). Limiting per
+worker would let N workers send N times the limit, so the limit lives in Redis, shared by every web
+process and Celery worker, keyed by (registry, country): ``registry_slot("vies", "DE")``,
+``registry_slot("hmrc", "GB")``.
 
-How: one sorted set per (service, state), ``vatcrm:registry:inflight:<service>:<CC>``, whose members are
-lease tokens scored by their expiry time (Redis server time, so worker clocks do not matter). A Lua script
-drops expired leases, then adds ours if fewer than the limit remain. A worker that crashes mid-call never
-releases its lease, and the lease simply expires: the lease time is longer than any call can last (the
-connect and read timeouts bound it).
+Three properties (docs/concurrency.md, "The registry limit"):
 
-After ``MS_MAX_CONCURRENT_REQ`` (or the ``GLOBAL_`` variant) the state (or the whole service) *cools down*
-for a few seconds: a key with a TTL that every worker checks before taking a slot.
+- **Fair.** Callers are served in arrival order: each takes a ticket in a queue and a free slot goes to
+  the head of the queue, never to whoever polls first. A release wakes the waiters at the head at once.
+- **Priorities.** A person at the Verify page (``Priority.INTERACTIVE``, the default) is served ahead of
+  every background caller (``Priority.BACKGROUND``: monitoring's re-checks); within a priority, arrival
+  order. A caller says which it is with ``with registry_priority(Priority.BACKGROUND): ...`` around its
+  calls, or ``registry_slot(..., priority=...)``.
+- **Adaptive.** The registries do not publish their caps, and VIES's differ per member state. Each key has
+  a window (how many calls may be in flight) that grows while calls succeed and shrinks when the registry
+  refuses one (``mark_cooldown``, called by the clients after ``MS_MAX_CONCURRENT_REQ`` and the like):
+  additive increase, multiplicative decrease, within ``REGISTRY_MIN_IN_FLIGHT`` and
+  ``REGISTRY_MAX_IN_FLIGHT``, starting at ``REGISTRY_MAX_IN_FLIGHT_PER_STATE``. The window is in Redis,
+  so every worker learns what one of them found. See :class:`Window`.
 
 When no slot frees up within the wait, :class:`RegistryBusy` is raised and the call is not made: the caller
-records ``unverified`` / ``RATE_LIMITED`` and retries later.
+records ``unverified`` / ``RATE_LIMITED`` and retries later. A refusal with a single call in flight (the
+registry takes none now), an explicit ``seconds``, or a whole service's refusal cools the key down: every
+worker waits that long before asking again.
 
-Without Redis (``REDIS_URL`` empty: the embedded defaults of ``make run``) the limit is an in-process
-semaphore: correct for one process, which is all the embedded defaults run. If Redis becomes unreachable,
-the Redis limiter falls back to the in-process one and logs a warning rather than stopping all checks.
+Without Redis (``REDIS_URL`` empty: the embedded defaults of ``make run``) the limit is in-process, with
+the same order, priorities and window: correct for one process, which is all the embedded defaults run.
+If Redis becomes unreachable, the Redis limiter falls back to the in-process one and logs a warning
+rather than stopping all checks.
 """
 
 from __future__ import annotations
 
-import logging
+import heapq
+import itertools
 import os
-import random
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Protocol
-
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 __all__ = [
     "Lease",
     "LocalSlotLimiter",
-    "RedisSlotLimiter",
+    "Priority",
+    "RedisSlotLimiter",  # noqa: F822  (module __getattr__)
     "RegistryBusy",
     "SlotLimiter",
+    "Window",
     "get_limiter",
     "mark_cooldown",
+    "registry_priority",
     "registry_slot",
     "reset_limiter",
 ]
 
-logger = logging.getLogger(__name__)
-
-DEFAULT_LIMIT = 5
-# Waiters poll at most this far apart. Longer pauses let newcomers overtake callers that have waited
-# longest (slots go to whoever asks first after a release): a person's check could time out behind a
-# night run. A few polls a second per waiter is nothing for Redis.
-MAX_POLL_PAUSE = 0.05
+DEFAULT_LIMIT = 5  # the starting window (setting REGISTRY_MAX_IN_FLIGHT_PER_STATE)
+DEFAULT_MIN, DEFAULT_MAX = 1, 20  # the window's bounds (REGISTRY_MIN_IN_FLIGHT, REGISTRY_MAX_IN_FLIGHT)
 DEFAULT_WAIT = 10.0  # seconds a caller waits for a slot before giving up (setting REGISTRY_SLOT_WAIT)
-STATE_COOLDOWN = 10.0  # seconds a state rests after MS_MAX_CONCURRENT_REQ
+STATE_COOLDOWN = 10.0  # seconds a key rests when the registry refuses even one call
 SERVICE_COOLDOWN = 10.0  # seconds the whole service rests after GLOBAL_MAX_CONCURRENT_REQ
 ALL_STATES = "ALL"  # the cool-down key of a whole service
-REDIS_RETRY_AFTER = 30.0  # seconds the in-process fallback is used after Redis failed
+# The window's rules (Window): growth +1 per window of successes below the last refusal, +1 per
+# PROBE_SUCCESSES above it; a refusal multiplies by BACKOFF (once per CUT_HOLD seconds) and never leaves
+# more than the calls that were in flight before the refused one.
+PROBE_SUCCESSES = 200
+BACKOFF = 0.75
+CUT_HOLD = 1.0
+
+
+class Priority(IntEnum):
+    """Who is waiting: lower is served first."""
+
+    INTERACTIVE = 0  # a person at the Verify page, an API client waiting for its answer
+    BACKGROUND = 1  # monitoring's nightly re-checks: they can wait, a person should not
+
+
+_PRIORITY: ContextVar[Priority] = ContextVar("registry_priority", default=Priority.INTERACTIVE)
+_CURRENT: ContextVar[Lease | None] = ContextVar("registry_lease", default=None)
+
+
+@contextmanager
+def registry_priority(priority: Priority) -> Iterator[None]:
+    """Every registry slot taken in this block (this thread or task) waits with `priority`."""
+    token = _PRIORITY.set(priority)
+    try:
+        yield
+    finally:
+        _PRIORITY.reset(token)
 
 
 class RegistryBusy(Exception):
-    """No slot was free within the wait, or the state is cooling down: do not call the registry."""
+    """No slot was free within the wait, or the key is cooling down: do not call the registry."""
 
     def __init__(self, service: str, country_code: str, reason: str) -> None:
         super().__init__(f"{service}/{country_code}: {reason}")
@@ -76,169 +109,169 @@ class RegistryBusy(Exception):
 
 @dataclass
 class Lease:
-    """A slot held by one call; release it exactly once (``registry_slot`` does)."""
+    """A slot held by one call; release it exactly once (``registry_slot`` does).
+
+    `in_flight` is how many calls of this key were in flight with this one when it was granted: if the
+    registry refuses this call, its cap is below that.
+    """
 
     service: str
     country_code: str
     token: str
-    _release: Callable[[], None] = field(repr=False)
+    _release: Callable[[bool], None] = field(repr=False)
+    in_flight: int = 1
+    refused: bool = False
     _released: bool = field(default=False, repr=False)
 
     def release(self) -> None:
         if not self._released:
             self._released = True
-            self._release()
+            self._release(not self.refused)
+
+
+@dataclass
+class Window:
+    """How many calls of one key may be in flight: additive increase, multiplicative decrease.
+
+    - A call that succeeded while the window was full adds 1/w (one more slot per window of successes),
+      until the level of the last refusal (`ceiling`); above it, 1/PROBE_SUCCESSES: the window probes
+      again now and then (a cap may rise), at the cost of one refusal per PROBE_SUCCESSES calls.
+    - A refused call that was granted with k calls in flight shows that the cap is below k: the window
+      becomes at most k - 1 (and the ceiling k - 1), and is multiplied by BACKOFF once per CUT_HOLD
+      (the refusals of one burst cut once). At k = 1 the registry takes no call now: cool down.
+
+    RedisSlotLimiter runs the same rules in Lua (ratelimit_redis.py).
+    """
+
+    w: float
+    low: int
+    high: int
+    ceiling: float = 0.0  # 0: no refusal seen
+    cut_at: float = 0.0
+
+    @property
+    def limit(self) -> int:
+        return max(self.low, min(self.high, int(self.w + 1e-9)))  # 200 x 1/200 is 1, not 0.99999
+
+    def succeeded(self, in_flight: int) -> None:
+        if in_flight < self.limit:  # the window was not the limit: no evidence it could be larger
+            return
+        step = 1 / PROBE_SUCCESSES if self.ceiling and self.w >= self.ceiling else 1 / self.w
+        self.w = min(float(self.high), self.w + step)
+
+    def refused(self, in_flight: int, now: float) -> bool:
+        """Shrink after a refusal; True when even one call was refused (the key must cool down)."""
+        if now - self.cut_at > CUT_HOLD:
+            self.w, self.cut_at = self.w * BACKOFF, now
+        known = max(self.low, in_flight - 1)
+        self.w, self.ceiling = max(float(self.low), min(self.w, known)), float(known)
+        return in_flight - 1 < self.low
 
 
 class SlotLimiter(Protocol):
-    def acquire(self, service: str, country_code: str, timeout: float) -> Lease: ...
+    def acquire(self, service: str, country_code: str, timeout: float, priority: Priority | None = None) -> Lease: ...
 
     def cool_down(self, service: str, country_code: str, seconds: float) -> None: ...
 
+    def refused(self, lease: Lease) -> None: ...
+
     def in_flight(self, service: str, country_code: str) -> int: ...
+
+    def window(self, service: str, country_code: str) -> float: ...
+
+
+@dataclass(order=True)
+class _Ticket:
+    priority: int
+    seq: int
+    token: str = field(compare=False)
 
 
 class LocalSlotLimiter:
-    """The in-process fallback: a condition variable and a counter per (service, state)."""
+    """The in-process limit: a queue of tickets, a counter and a window per (service, country)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, *, low: int = DEFAULT_MIN, high: int | None = None) -> None:
         self.limit = limit
+        self.low, self.high = low, max(limit, high if high is not None else limit)
         self._cond = threading.Condition()
+        self._seq = itertools.count()
         self._counts: dict[tuple[str, str], int] = {}
+        self._queues: dict[tuple[str, str], list[_Ticket]] = {}
+        self._windows: dict[tuple[str, str], Window] = {}
         self._cool_until: dict[tuple[str, str], float] = {}
 
-    def acquire(self, service: str, country_code: str, timeout: float) -> Lease:
+    def _window(self, key: tuple[str, str]) -> Window:
+        return self._windows.setdefault(key, Window(float(self.limit), self.low, self.high))
+
+    def acquire(self, service: str, country_code: str, timeout: float, priority: Priority | None = None) -> Lease:
         key = (service, country_code)
         deadline = time.monotonic() + timeout
+        ticket = _Ticket(int(_PRIORITY.get() if priority is None else priority), next(self._seq), uuid.uuid4().hex)
         with self._cond:
-            while True:
-                now = time.monotonic()
-                cool = max(self._cool_until.get(key, 0.0), self._cool_until.get((service, ALL_STATES), 0.0)) - now
-                if cool <= 0 and self._counts.get(key, 0) < self.limit:
-                    self._counts[key] = self._counts.get(key, 0) + 1
-                    return Lease(service, country_code, uuid.uuid4().hex, lambda: self._release(key))
-                if now + max(cool, 0.0) >= deadline:
-                    raise RegistryBusy(service, country_code, _reason(cool))
-                self._cond.wait(max(cool, 0.0) if cool > 0 else deadline - now)
+            queue = self._queues.setdefault(key, [])
+            heapq.heappush(queue, ticket)
+            try:
+                while True:
+                    now = time.monotonic()
+                    cool = max(self._cool_until.get(key, 0.0), self._cool_until.get((service, ALL_STATES), 0.0)) - now
+                    free = self._window(key).limit - self._counts.get(key, 0)
+                    if cool <= 0 and free > 0 and ticket in heapq.nsmallest(free, queue):
+                        self._counts[key] = self._counts.get(key, 0) + 1
+                        return self._lease(key, ticket.token, self._counts[key])
+                    if now + max(cool, 0.0) >= deadline:
+                        raise RegistryBusy(service, country_code, _reason(cool))
+                    self._cond.wait(cool if cool > 0 else deadline - now)
+            finally:
+                if ticket in queue:
+                    queue.remove(ticket)
+                    heapq.heapify(queue)
+                self._cond.notify_all()
 
-    def _release(self, key: tuple[str, str]) -> None:
+    def _lease(self, key: tuple[str, str], token: str, in_flight: int) -> Lease:
+        return Lease(key[0], key[1], token, lambda ok: self._release(key, ok, in_flight), in_flight)
+
+    def _release(self, key: tuple[str, str], ok: bool, in_flight: int) -> None:
         with self._cond:
             self._counts[key] = max(0, self._counts.get(key, 0) - 1)
+            if ok:
+                self._window(key).succeeded(in_flight)
             self._cond.notify_all()
+
+    def refused(self, lease: Lease) -> None:
+        key = (lease.service, lease.country_code)
+        with self._cond:
+            if self._window(key).refused(lease.in_flight, time.monotonic()):
+                self._cool(key, STATE_COOLDOWN)
 
     def cool_down(self, service: str, country_code: str, seconds: float) -> None:
         with self._cond:
-            key = (service, country_code)
-            self._cool_until[key] = max(self._cool_until.get(key, 0.0), time.monotonic() + seconds)
+            self._cool((service, country_code), seconds)
+
+    def _cool(self, key: tuple[str, str], seconds: float) -> None:
+        self._cool_until[key] = max(self._cool_until.get(key, 0.0), time.monotonic() + seconds)
 
     def in_flight(self, service: str, country_code: str) -> int:
         with self._cond:
             return self._counts.get((service, country_code), 0)
 
-
-# Returns {1, 0} when the lease was taken, {0, ms} while cooling down (ms left), {0, -1} when full.
-_ACQUIRE = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local cool = math.max(redis.call('PTTL', KEYS[2]), redis.call('PTTL', KEYS[3]))
-if cool > 0 then return {0, cool} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], 2 * tonumber(ARGV[2]))
-  return {1, 0}
-end
-return {0, -1}
-"""
-
-_COUNT = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-return redis.call('ZCOUNT', KEYS[1], '(' .. now, '+inf')
-"""
-
-
-class RedisSlotLimiter:
-    """The shared limiter: leases in a Redis sorted set, reclaimed when they expire."""
-
-    def __init__(
-        self,
-        client: redis.Redis,
-        *,
-        limit: int,
-        lease_seconds: float,
-        prefix: str = "vatcrm:registry",
-        fallback: LocalSlotLimiter | None = None,
-    ) -> None:
-        self.client = client
-        self.limit = limit
-        self.lease_ms = max(1, round(lease_seconds * 1000))
-        self.prefix = prefix
-        self.fallback = fallback or LocalSlotLimiter(limit)
-        self._redis_down_until = 0.0
-        self._acquire = client.register_script(_ACQUIRE)
-        self._count = client.register_script(_COUNT)
-
-    def inflight_key(self, service: str, country_code: str) -> str:
-        return f"{self.prefix}:inflight:{service}:{country_code}"
-
-    def cooldown_key(self, service: str, country_code: str) -> str:
-        return f"{self.prefix}:cooldown:{service}:{country_code}"
-
-    def acquire(self, service: str, country_code: str, timeout: float) -> Lease:
-        keys = [
-            self.inflight_key(service, country_code),
-            self.cooldown_key(service, country_code),
-            self.cooldown_key(service, ALL_STATES),
-        ]
-        token = uuid.uuid4().hex
-        deadline = time.monotonic() + timeout
-        pause = 0.02
-        while True:
-            if time.monotonic() < self._redis_down_until:
-                return self.fallback.acquire(service, country_code, max(0.0, deadline - time.monotonic()))
-            try:
-                taken, cool_ms = self._acquire(keys=keys, args=[self.limit, self.lease_ms, token])
-            except redis.RedisError as exc:
-                # Do not pay a connection timeout on every call while Redis is away: try again later.
-                self._redis_down_until = time.monotonic() + REDIS_RETRY_AFTER
-                logger.warning("registry limiter: Redis unavailable (%s); limiting in this process only", exc)
-                continue
-            if taken:
-                return Lease(service, country_code, token, lambda: self._release(keys[0], token))
-            cool = cool_ms / 1000 if cool_ms > 0 else 0.0
-            left = deadline - time.monotonic()
-            if cool >= left or left <= 0:
-                raise RegistryBusy(service, country_code, _reason(cool))
-            # Poll with jittered backoff; a cooling state is retried right when its cool-down ends.
-            time.sleep(min(left, cool if cool else pause * random.uniform(0.5, 1.5)))
-            pause = min(pause * 2, MAX_POLL_PAUSE)
-
-    def _release(self, key: str, token: str) -> None:
-        try:
-            self.client.zrem(key, token)
-        except redis.RedisError as exc:  # the lease will expire on its own
-            logger.warning("registry limiter: could not release a lease (%s); it will expire", exc)
-
-    def cool_down(self, service: str, country_code: str, seconds: float) -> None:
-        try:
-            # Only lengthen a running cool-down, never shorten it.
-            key = self.cooldown_key(service, country_code)
-            ms = max(1, round(seconds * 1000))
-            if self.client.pttl(key) < ms:
-                self.client.set(key, "1", px=ms)
-        except redis.RedisError as exc:
-            logger.warning("registry limiter: could not record a cool-down (%s)", exc)
-        self.fallback.cool_down(service, country_code, seconds)
-
-    def in_flight(self, service: str, country_code: str) -> int:
-        return int(self._count(keys=[self.inflight_key(service, country_code)]))
+    def window(self, service: str, country_code: str) -> float:
+        with self._cond:
+            return self._window((service, country_code)).w
 
 
 def _reason(cool: float) -> str:
     if cool > 0:
         return f"the registry asked us to slow down; cooling down for {cool:.1f} s"
     return "every slot for this member state is busy"
+
+
+def __getattr__(name: str) -> object:
+    """``RedisSlotLimiter`` lives in ratelimit_redis.py, which builds on the names above."""
+    if name == "RedisSlotLimiter":
+        from verification.ratelimit_redis import RedisSlotLimiter
+
+        return RedisSlotLimiter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _limiter_lock = threading.Lock()
@@ -272,22 +305,29 @@ os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _limiter_from_settings() -> SlotLimiter:
+    import redis
     from django.conf import settings
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     limit = int(getattr(settings, "REGISTRY_MAX_IN_FLIGHT_PER_STATE", DEFAULT_LIMIT))
+    low = int(getattr(settings, "REGISTRY_MIN_IN_FLIGHT", DEFAULT_MIN))
+    high = int(getattr(settings, "REGISTRY_MAX_IN_FLIGHT", DEFAULT_MAX))
     url = getattr(settings, "REDIS_URL", "") or ""
     if not url:
-        return LocalSlotLimiter(limit)
+        return LocalSlotLimiter(limit, low=low, high=high)
     # A lease outlives the longest call: a WSDL load and an operation, each bounded by its timeouts.
     call = float(getattr(settings, "VIES_CONNECT_TIMEOUT", 5.0)) + float(getattr(settings, "VIES_READ_TIMEOUT", 20.0))
     client = redis.Redis.from_url(
         url,
         socket_connect_timeout=2,
-        socket_timeout=2,
+        socket_timeout=5,  # above the longest wait for a wake-up (BLPOP)
         health_check_interval=30,
         retry=Retry(NoBackoff(), 1),  # fail fast to the in-process fallback rather than stall every call
     )
-    return RedisSlotLimiter(client, limit=limit, lease_seconds=2 * call + 5)
+    from verification.ratelimit_redis import RedisSlotLimiter
+
+    return RedisSlotLimiter(client, limit=limit, low=low, high=high, lease_seconds=2 * call + 5)
 
 
 def _wait_from_settings() -> float:
@@ -297,23 +337,39 @@ def _wait_from_settings() -> float:
 
 
 @contextmanager
-def registry_slot(service: str, country_code: str, *, timeout: float | None = None) -> Iterator[Lease]:
-    """Hold one of the state's slots for the duration of a registry call.
+def registry_slot(
+    service: str, country_code: str, *, timeout: float | None = None, priority: Priority | None = None
+) -> Iterator[Lease]:
+    """Hold one of the key's slots for the duration of a registry call.
 
     Raises :class:`RegistryBusy` (before the body runs) when no slot is free within ``timeout`` seconds
-    (default: setting REGISTRY_SLOT_WAIT, 10 s); the caller must then not call the registry.
+    (default: setting REGISTRY_SLOT_WAIT, 10 s); the caller must then not call the registry. `priority`
+    defaults to the one of the enclosing ``registry_priority`` block, else INTERACTIVE.
     """
     wait = _wait_from_settings() if timeout is None else timeout
-    lease = get_limiter().acquire(service, country_code.upper(), wait)
+    lease = get_limiter().acquire(service, country_code.upper(), wait, priority)
+    token = _CURRENT.set(lease)
     try:
         yield lease
     finally:
+        _CURRENT.reset(token)
         lease.release()
 
 
 def mark_cooldown(service: str, country_code: str | None = None, seconds: float | None = None) -> None:
-    """Make every worker back off a state (or, with ``country_code=None``, the whole service)."""
+    """The registry refused a call for load: shrink the key's window, or make every worker back off.
+
+    Called inside ``registry_slot`` without ``seconds`` (``MS_MAX_CONCURRENT_REQ``, an HTTP 429), it is
+    the adaptive window's signal (see :class:`Window`). With ``seconds`` (a Retry-After), or for a whole
+    service (``country_code=None``: ``GLOBAL_MAX_CONCURRENT_REQ``), every worker waits that long.
+    """
+    limiter = get_limiter()
     if country_code is None:
-        get_limiter().cool_down(service, ALL_STATES, SERVICE_COOLDOWN if seconds is None else seconds)
+        limiter.cool_down(service, ALL_STATES, SERVICE_COOLDOWN if seconds is None else seconds)
+        return
+    lease = _CURRENT.get()
+    if seconds is None and lease is not None and (lease.service, lease.country_code) == (service, country_code.upper()):
+        lease.refused = True
+        limiter.refused(lease)
     else:
-        get_limiter().cool_down(service, country_code.upper(), STATE_COOLDOWN if seconds is None else seconds)
+        limiter.cool_down(service, country_code.upper(), STATE_COOLDOWN if seconds is None else seconds)

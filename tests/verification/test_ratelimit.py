@@ -1,7 +1,8 @@
 """The registry limit holds across threads and processes' clients, reclaims crashed leases, and cools down.
 
 The Redis tests use the real Redis (REDIS_URL, else 127.0.0.1:6379) under a key prefix of their own,
-deleted afterwards; they skip when Redis is not there, unless VATCRM_TEST_REQUIRE_SERVICES=1.
+deleted afterwards; they skip when Redis is not there, unless VATCRM_TEST_REQUIRE_SERVICES=1 (the
+fixtures are in conftest.py).
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 import redis
@@ -21,48 +21,6 @@ from verification import ratelimit
 from verification.ratelimit import LocalSlotLimiter, RedisSlotLimiter, RegistryBusy, SlotLimiter
 
 Factory = Callable[..., SlotLimiter]
-
-
-@pytest.fixture
-def redis_client() -> Iterator[redis.Redis]:
-    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=5)
-    try:
-        client.ping()
-    except redis.RedisError:
-        message = f"needs Redis at {url}"
-        pytest.fail(message) if os.environ.get("VATCRM_TEST_REQUIRE_SERVICES") == "1" else pytest.skip(message)
-    yield client
-    client.close()
-
-
-@pytest.fixture
-def redis_prefix(redis_client: redis.Redis) -> Iterator[str]:
-    prefix = f"vatcrm-test:{uuid.uuid4().hex}"
-    yield prefix
-    keys = list(redis_client.scan_iter(match=f"{prefix}:*"))
-    if keys:
-        redis_client.delete(*keys)
-
-
-@pytest.fixture(params=["local", "redis"])
-def make_limiter(request: pytest.FixtureRequest) -> Factory:
-    """Build limiters of one kind; several Redis limiters share the state, like several workers."""
-    if request.param == "local":
-        shared: dict[int, LocalSlotLimiter] = {}
-
-        def local(limit: int = 3, lease_seconds: float = 30.0) -> SlotLimiter:
-            return shared.setdefault(limit, LocalSlotLimiter(limit))
-
-        return local
-    client = request.getfixturevalue("redis_client")
-    prefix = request.getfixturevalue("redis_prefix")
-
-    def shared_redis(limit: int = 3, lease_seconds: float = 30.0) -> SlotLimiter:
-        worker_client = redis.Redis(connection_pool=redis.ConnectionPool(**client.connection_pool.connection_kwargs))
-        return RedisSlotLimiter(worker_client, limit=limit, lease_seconds=lease_seconds, prefix=prefix)
-
-    return shared_redis
 
 
 def test_never_more_than_the_limit_in_flight(make_limiter: Factory) -> None:
