@@ -55,6 +55,11 @@ class MonitoringRunAdmin(admin.ModelAdmin):
         )
         return super().get_queryset(request).annotate(pending_count=Coalesce(Subquery(pending), 0))
 
+    def get_object(self, request: HttpRequest, object_id: str, from_field: str | None = None) -> MonitoringRun | None:
+        # A run in progress has no stored totals yet (they are counted when it ends): count them now.
+        run = super().get_object(request, object_id, from_field)
+        return run.with_live_totals() if run is not None else None
+
     @admin.display(description="pending", ordering="pending_count")
     def pending(self, run: MonitoringRun) -> int:
         return run.pending_count

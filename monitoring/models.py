@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.models import Counterparty, MonitoringFrequency, VerificationCheck, Workspace
@@ -38,7 +39,9 @@ class MonitoringRun(models.Model):
     started_at = models.DateTimeField(default=timezone.now)
     fanned_out_at = models.DateTimeField(null=True, blank=True, help_text="Every due counterparty was enqueued.")
     finished_at = models.DateTimeField(null=True, blank=True, help_text="Every re-check of the run has finished.")
-    # Totals. `due` is counted when the run starts; the others grow with F() updates as work is done.
+    # Totals. `due` is counted when the run starts, `enqueued` by each chunk of the fan-out, `redispatched`
+    # by the reconciler; the outcome totals are counted from the Recheck rows when the run ends (no
+    # re-check writes this row: it would be one hot row for a whole night). See totals().
     due = models.PositiveIntegerField(default=0, help_text="Monitored counterparties due when the run started.")
     enqueued = models.PositiveIntegerField(
         default=0, help_text="Counterparties claimed; each has a Recheck row and is re-checked once by the run."
@@ -100,8 +103,34 @@ class MonitoringRun(models.Model):
         stored = {MonitoringFrequency.DAILY: self.daily_due_next, MonitoringFrequency.WEEKLY: self.weekly_due_next}
         return stored.get(frequency) or self.started_at + interval - settings.MONITORING_SCHEDULE_TOLERANCE
 
+    def totals(self) -> dict[str, int]:
+        """The outcome totals, counted from the Recheck rows: one aggregate over the run's rows.
+
+        Every stored attempt is retried or final, so `retried` is the attempts stored less the re-checks
+        that ended with a stored check (checked and unverified).
+        """
+        counts = Recheck.objects.filter(run_id=self.pk).aggregate(
+            checked=models.Count("id", filter=models.Q(outcome=RecheckOutcome.CHECKED)),
+            unverified=models.Count("id", filter=models.Q(outcome=RecheckOutcome.UNVERIFIED)),
+            skipped=models.Count("id", filter=models.Q(outcome=RecheckOutcome.SKIPPED)),
+            missed=models.Count("id", filter=models.Q(outcome=RecheckOutcome.MISSED)),
+            changed=models.Count("id", filter=models.Q(changed=True)),
+            alerts=Coalesce(models.Sum("alerts"), 0),
+            attempts=Coalesce(models.Sum("attempts"), 0),
+        )
+        counts["retried"] = counts.pop("attempts") - counts["checked"] - counts["unverified"]
+        return counts
+
+    def with_live_totals(self) -> MonitoringRun:
+        """This run with its totals as of now: stored once it has ended, counted from its rows before."""
+        if not self.is_finished:
+            for name, value in self.totals().items():
+                setattr(self, name, value)
+        return self
+
     def summary(self) -> str:
         """The one line logged when the run completes and printed by run_monitoring."""
+        self.with_live_totals()
         took = f" in {self.duration.total_seconds():.1f}s" if self.duration else ""
         state = "incomplete" if self.is_incomplete else "finished" if self.is_finished else "in progress"
         line = (

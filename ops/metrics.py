@@ -108,6 +108,7 @@ def monitoring_metrics(*, now: datetime) -> Iterator[Metric]:
     run = MonitoringRun.objects.order_by("-started_at", "-id").first()
     if run is None:
         return
+    run.with_live_totals()  # a run in progress: counted from its Recheck rows, one aggregate
     state = GaugeMetricFamily(
         "vatcrm_monitoring_last_run_state", "1 for the state the latest run is in.", labels=["state"]
     )

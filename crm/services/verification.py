@@ -102,26 +102,114 @@ def verdict_store(
     `idempotency_key` already stored, nothing is written and the stored check is returned.
     """
     counterparty = _lock_or_create_counterparty(workspace=workspace, vat=vat, entered=entered, user=user)
+    check = _new_check(
+        counterparty=counterparty, verdict=verdict, company=company, user=user, trigger=trigger,
+        started_at=started_at, idempotency_key=idempotency_key,
+    )  # fmt: skip
     try:
         with transaction.atomic():  # a savepoint: a duplicate key must not spoil the caller's transaction
-            check = VerificationCheck.objects.create(
-                workspace=workspace,
-                counterparty=counterparty,
-                trigger=trigger,
-                triggered_by=user,
-                overall_status=verdict.overall_status,
-                confidence_score=verdict.confidence_score,
-                consultation_number=verdict.consultation_number,
-                requester_vat_number=company.vat_number if company else "",
-                idempotency_key=idempotency_key,
-                started_at=started_at,
-                finished_at=timezone.now(),
-            )
+            check.save(force_insert=True)
     except IntegrityError:
         if idempotency_key is None:
             raise
         # A concurrent run with the same key stored its check first: that one stands.
         return VerificationCheck.objects.get(idempotency_key=idempotency_key)
+    _results_and_counterparty_store(check=check, counterparty=counterparty, verdict=verdict, company=company)
+    return check
+
+
+class CounterpartyChanged(Exception):
+    """check_store(locked=False): another check of the counterparty was recorded since it was read."""
+
+
+# What storing a check changes on its counterparty (record_check, retries, monitoring's due time).
+_CHECK_FIELDS = (
+    "status",
+    "status_changed_at",
+    "registered_name",
+    "registered_address",
+    "last_check",
+    "last_checked_at",
+    "retry_at",
+    "retry_attempts",
+    "next_check_due_at",
+    "updated_at",
+)
+
+
+def check_store(
+    *,
+    counterparty: Counterparty,
+    verdict: Verdict,
+    company: Company | None,
+    trigger: str,
+    started_at: datetime,
+    idempotency_key: str | None = None,
+    locked: bool = True,
+) -> VerificationCheck:
+    """Store a verdict for a counterparty in the caller's transaction: the lean path of monitoring's re-check.
+
+    No savepoint: a duplicate `idempotency_key` raises IntegrityError, which spoils the caller's
+    transaction (the caller rolls back and treats it as a duplicate). Pending changes of `counterparty` to
+    the fields a check changes are saved with it (monitoring sets the next due time first).
+
+    `locked`: the caller holds the counterparty's row lock. Without it (optimistic), the row is updated only
+    if its `last_check` is still the one read, i.e. no other check was recorded since; else
+    CounterpartyChanged is raised and the caller rolls back and tries again under the lock. That update
+    takes the row lock, so it waits for a person's check holding the row and then sees its new last_check.
+    """
+    if transaction.get_autocommit():
+        raise transaction.TransactionManagementError("check_store() needs the caller's transaction")
+    read_last_check = counterparty.last_check_id
+    check = _new_check(
+        counterparty=counterparty, verdict=verdict, company=company, user=None, trigger=trigger,
+        started_at=started_at, idempotency_key=idempotency_key,
+    )  # fmt: skip
+    check.save(force_insert=True)
+    _results_and_counterparty_store(
+        check=check, counterparty=counterparty, verdict=verdict, company=company, save=locked
+    )
+    if not locked:
+        counterparty.updated_at = timezone.now()
+        fields = {name: getattr(counterparty, name) for name in _CHECK_FIELDS}
+        if not Counterparty.objects.filter(pk=counterparty.pk, last_check_id=read_last_check).update(**fields):
+            raise CounterpartyChanged(counterparty.pk)
+    return check
+
+
+def _new_check(
+    *,
+    counterparty: Counterparty,
+    verdict: Verdict,
+    company: Company | None,
+    user,
+    trigger: str,
+    started_at: datetime,
+    idempotency_key: str | None,
+) -> VerificationCheck:
+    return VerificationCheck(
+        workspace_id=counterparty.workspace_id,
+        counterparty=counterparty,
+        trigger=trigger,
+        triggered_by=user,
+        overall_status=verdict.overall_status,
+        confidence_score=verdict.confidence_score,
+        consultation_number=verdict.consultation_number,
+        requester_vat_number=company.vat_number if company else "",
+        idempotency_key=idempotency_key,
+        started_at=started_at,
+        finished_at=timezone.now(),
+    )
+
+
+def _results_and_counterparty_store(
+    *,
+    check: VerificationCheck,
+    counterparty: Counterparty,
+    verdict: Verdict,
+    company: Company | None,
+    save: bool = True,
+) -> None:
     CheckResult.objects.bulk_create(
         CheckResult(
             check_run=check,
@@ -142,14 +230,14 @@ def verdict_store(
         for result in verdict.results
     )
     counterparty.record_check(check, registry=verdict.registry_result)
-    if check.overall_status == CheckStatus.UNVERIFIED and trigger != CheckTrigger.MONITORING:
-        if trigger != CheckTrigger.RETRY:
+    if check.overall_status == CheckStatus.UNVERIFIED and check.trigger != CheckTrigger.MONITORING:
+        if check.trigger != CheckTrigger.RETRY:
             counterparty.retry_attempts = 0  # a person asked again: a fresh series of retries
         _schedule_retry(counterparty)
-    counterparty.save()
+    if save:
+        counterparty.save()
     if company is not None:
         _note_requester_verdict(company, verdict)
-    return check
 
 
 def _schedule_retry(counterparty: Counterparty) -> None:

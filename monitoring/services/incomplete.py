@@ -52,7 +52,8 @@ def run_mark_incomplete(*, run_id: int, now: datetime | None = None) -> int:
     ).update(next_check_due_at=now)
     pending.update(outcome=RecheckOutcome.MISSED, finished_at=now)
     reason = _reason(run, counts, now)
-    MonitoringRun.objects.filter(pk=run.pk).update(finished_at=now, missed=counts["total"], incomplete_reason=reason)
+    # The totals are counted from the rows, the missed ones just marked included.
+    MonitoringRun.objects.filter(pk=run.pk).update(finished_at=now, incomplete_reason=reason, **run.totals())
     logger.error("monitoring run %s ended incomplete: %s", run.pk, reason)
     transaction.on_commit(lambda: _tell_owners_later(run.pk), robust=True)
     return 1

@@ -18,21 +18,22 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Subquery
 from django.utils import timezone
 
 from crm.backoff import doubling_delay
 from crm.models import Alert, AlertKind, CheckStatus, CheckTrigger, Company, Counterparty, Severity, VerificationCheck
-from crm.services import requester_for, verdict_store
+from crm.services import requester_for
+from crm.services.verification import CounterpartyChanged, check_store
 from crm.signals import alerts_created
+from verification.ratelimit import Priority, registry_priority
 from verification.service import verify_vat
-from verification.vat import InvalidVatNumber, NormalisedVat, normalise_vat
 from verification.verdicts import Status, Verdict
 
 from ..changes import Snapshot, changes_between
 from ..models import MonitoringRun, Recheck, RecheckOutcome
-from .runs import run_complete_if_done
+from .runs import run_complete_if_done, run_complete_if_last
 
 logger = logging.getLogger(__name__)
 
@@ -72,20 +73,17 @@ def counterparty_recheck(
     """Re-check one counterparty claimed by run `run_id`; `final` is the last attempt (no retry after it).
 
     An unverified attempt that is not final is due again after `retry_in` seconds, by default the jittered
-    backoff of `retry_countdown`.
+    backoff of `retry_countdown`. Eight SQL statements when nothing changed (docs/monitoring.md, "What a
+    re-check costs"), whatever the size of the run.
     """
-    item = (
-        Recheck.objects.select_related("run", "counterparty__workspace")
-        .filter(run_id=run_id, counterparty_id=counterparty_id)
-        .first()
-    )
+    key = recheck_key(run_id, counterparty_id, attempt)
+    item = _recheck_with_context(run_id=run_id, counterparty_id=counterparty_id, key=key)
     if item is None:
         # The counterparty was deleted (its Recheck row with it) or the run was pruned. If that row was
         # the run's last pending one, nobody else will notice that the run is complete.
-        _complete_if_done(run_id)
+        _complete_after_commit(run_id)
         return RecheckResult(Result.GONE)
-    key = recheck_key(run_id, counterparty_id, attempt)
-    if item.finished_at is not None or VerificationCheck.objects.filter(idempotency_key=key).exists():
+    if item.finished_at is not None or item.already_stored:
         logger.info("re-check %s: already done, a redelivered message is ignored", key)
         return RecheckResult(Result.DUPLICATE)
     counterparty = item.counterparty
@@ -93,20 +91,78 @@ def counterparty_recheck(
         return _skip(item)
     started_at = timezone.now()
     Recheck.objects.filter(pk=item.pk, finished_at=None).update(picked_at=started_at)
-    company = counterparty.workspace.default_company()
+    company = _requester_company(item)
     # No trader name or address is sent: for a state that withholds them, VIES echoes what it was sent as
-    # the "trader name", and our own typing would then look like a registry change.
-    verdict = _ours_if_format_refused(verify_vat(counterparty.vat_number, requester=requester_for(company)))
+    # the "trader name", and our own typing would then look like a registry change. A re-check waits
+    # behind the people at the Verify page for a registry slot (verification/ratelimit.py, priorities).
+    with registry_priority(Priority.BACKGROUND):
+        verdict = verify_vat(counterparty.vat_number, requester=requester_for(company))
+    verdict = _ours_if_format_refused(verdict)
     if retry_in is None and not final:
         retry_in = retry_countdown(attempt + 1)
-    return _store(
-        item=item,
-        verdict=verdict,
-        company=company,
-        started_at=started_at,
-        key=key,
-        retry_in=None if final else retry_in,
+    options = {"item": item, "verdict": verdict, "company": company, "started_at": started_at, "key": key}
+    options["retry_in"] = None if final else retry_in
+    try:
+        try:
+            return _store(**options, locked=False)
+        except CounterpartyChanged:
+            # Another check of this counterparty (a person's) was stored while we asked the registry: what
+            # we read before is stale. Again under the row lock, with fresh reads. Rare.
+            return _store(**options, locked=True)
+    except IntegrityError:
+        # A twin delivery stored this attempt while we asked the registry: its transaction stands, ours
+        # rolled back whole (no savepoint: the unique key decides).
+        if VerificationCheck.objects.filter(idempotency_key=key).exists():
+            logger.info("re-check %s: a twin delivery stored it while we asked the registry", key)
+            return RecheckResult(Result.DUPLICATE)
+        if not Counterparty.objects.filter(pk=counterparty_id).exists():  # deleted meanwhile (its key failed)
+            _complete_after_commit(run_id)
+            return RecheckResult(Result.GONE)
+        raise
+
+
+def _recheck_with_context(*, run_id: int, counterparty_id: int, key: str) -> Recheck | None:
+    """The Recheck row with everything the re-check reads, in one statement.
+
+    Its run, counterparty and workspace (joins); whether this attempt is already stored; the workspace's
+    requester company; the counterparty's last definitive check (what an alert compares with). The last
+    two are checked again under the lock only if the counterparty took another check meanwhile.
+    """
+    companies = Company.objects.filter(workspace=OuterRef("workspace_id")).order_by("-is_default", "id")
+    definitive = VerificationCheck.objects.filter(
+        counterparty=OuterRef("counterparty_id"), overall_status__in=CheckStatus.definitive()
+    ).order_by("-started_at", "-id")
+    return (
+        Recheck.objects.select_related("run", "counterparty__workspace")
+        .filter(run_id=run_id, counterparty_id=counterparty_id)
+        .annotate(
+            already_stored=Exists(VerificationCheck.objects.filter(idempotency_key=key)),
+            **{f"company_{name}": Subquery(companies.values(name)[:1]) for name in _COMPANY_FIELDS},
+            **{f"previous_{name}": Subquery(definitive.values(name)[:1]) for name in _PREVIOUS_FIELDS},
+        )
+        .first()
     )
+
+
+# What the re-check needs of the requester company and of the last definitive check.
+_COMPANY_FIELDS = ("pk", "name", "vat_number", "requester_rejected_at")
+_PREVIOUS_FIELDS = ("pk", "started_at", "overall_status")
+
+
+def _requester_company(item: Recheck) -> Company | None:
+    return _annotated(item, Company, "company", _COMPANY_FIELDS)
+
+
+def _previous_check(item: Recheck) -> VerificationCheck | None:
+    return _annotated(item, VerificationCheck, "previous", _PREVIOUS_FIELDS, counterparty_id=item.counterparty_id)
+
+
+def _annotated(item: Recheck, model: type, prefix: str, names: tuple[str, ...], **known: object):
+    """An unsaved instance of `model` from `item`'s annotations (None when the subquery found no row)."""
+    values = {name: getattr(item, f"{prefix}_{name}") for name in names}
+    if values["pk"] is None:
+        return None
+    return model(**values, workspace_id=item.workspace_id, **known)
 
 
 @transaction.atomic
@@ -118,26 +174,30 @@ def _store(
     started_at: datetime,
     key: str,
     retry_in: float | None,
+    locked: bool,
 ) -> RecheckResult:
-    counterparty = (
-        Counterparty.objects.select_for_update(of=("self",)).select_related("workspace").filter(pk=item.counterparty_id)
-    ).first()
-    if counterparty is None:  # deleted while we asked the registry
-        _complete_if_done(item.run_id)
-        return RecheckResult(Result.GONE)
-    if VerificationCheck.objects.filter(idempotency_key=key).exists():
-        logger.info("re-check %s: a twin delivery stored it while we asked the registry", key)
-        return RecheckResult(Result.DUPLICATE)
+    """Store the attempt; `locked=False` trusts what was read before the registry call (check_store checks)."""
+    counterparty, previous_check = item.counterparty, _previous_check(item)
+    if locked:
+        counterparty = Counterparty.objects.select_for_update().filter(pk=item.counterparty_id).first()
+        if counterparty is None:  # deleted while we asked the registry
+            _complete_after_commit(item.run_id)
+            return RecheckResult(Result.GONE)
+        if VerificationCheck.objects.filter(idempotency_key=key).exists():
+            logger.info("re-check %s: a twin delivery stored it while we asked the registry", key)
+            return RecheckResult(Result.DUPLICATE)
+        counterparty.workspace = item.counterparty.workspace
+        previous_check = counterparty.latest_definitive_check()
     before = Snapshot(counterparty.status, counterparty.registered_name, counterparty.registered_address)
-    previous_check = counterparty.latest_definitive_check()
-    check = verdict_store(
-        workspace=counterparty.workspace,
-        vat=_vat_of(counterparty, verdict),
+    counterparty.next_check_due_at = item.run.next_due_for(counterparty.monitoring)  # saved with the check
+    check = check_store(
+        counterparty=counterparty,
         verdict=verdict,
         company=company,
         trigger=CheckTrigger.MONITORING,
         started_at=started_at,
         idempotency_key=key,
+        locked=locked,
     )
     registry = verdict.registry_result
     after = Snapshot(
@@ -148,14 +208,9 @@ def _store(
     alerts = alerts_for_change(
         counterparty=counterparty, check=check, previous_check=previous_check, before=before, after=after
     )
-    for alert in alerts:
-        alert.save()
     if alerts:
+        Alert.objects.bulk_create(alerts)
         alerts_created.send(sender=Alert, alerts=alerts)
-
-    Counterparty.objects.filter(pk=counterparty.pk).update(
-        next_check_due_at=item.run.next_due_for(counterparty.monitoring)
-    )
     retry_in = None if check.is_definitive else retry_in
     changed = any(alert.kind != AlertKind.UNVERIFIABLE for alert in alerts)
     _record(item=item, check=check, alert_count=len(alerts), changed=changed, retry_in=retry_in)
@@ -222,31 +277,28 @@ def _unverifiable_streak(
 def _record(
     *, item: Recheck, check: VerificationCheck, alert_count: int, changed: bool, retry_in: float | None
 ) -> None:
-    """The Recheck row and the run's totals; the run row last (it is hot: see docs/concurrency.md)."""
+    """The Recheck row, and nothing else: the run's totals are counted from these rows when it ends.
+
+    No re-check writes the MonitoringRun row (it would be one hot row for a whole night of re-checks).
+    Whether this was the run's last pending re-check is asked after the commit, when every concurrent
+    re-check that finished before us is visible, and only when the count in Redis says it may be the last
+    (see run_complete_if_last).
+    """
     rechecks = Recheck.objects.filter(pk=item.pk)
     progress = {"attempts": F("attempts") + 1, "alerts": F("alerts") + alert_count, "last_check": check}
-    totals = {"alerts": F("alerts") + alert_count}
-    retry = retry_in is not None
-    if retry:
+    if retry_in is not None:
         # The next attempt: due after the backoff, published by the task right after this commits.
         now = timezone.now()
         rechecks.update(
             **progress, picked_at=None, dispatched_at=now, next_attempt_at=now + timedelta(seconds=retry_in)
         )
-        totals["retried"] = F("retried") + 1
-    else:
-        outcome = RecheckOutcome.CHECKED if check.is_definitive else RecheckOutcome.UNVERIFIED
-        finished = rechecks.filter(finished_at=None).update(
-            **progress, outcome=outcome, changed=changed, finished_at=timezone.now()
-        )
-        if finished:  # only the transaction that finished the row counts it: duplicates never count twice
-            counter = "checked" if check.is_definitive else "unverified"
-            totals[counter] = F(counter) + 1
-            if changed:
-                totals["changed"] = F("changed") + 1
-    MonitoringRun.objects.filter(pk=item.run_id).update(**totals)
-    if not retry:
-        run_complete_if_done(item.run_id)
+        return
+    outcome = RecheckOutcome.CHECKED if check.is_definitive else RecheckOutcome.UNVERIFIED
+    finished = rechecks.filter(finished_at=None).update(
+        **progress, outcome=outcome, changed=changed, finished_at=timezone.now()
+    )
+    if finished:
+        _finished_after_commit(item.run)
 
 
 @transaction.atomic
@@ -255,15 +307,16 @@ def _skip(item: Recheck) -> RecheckResult:
         outcome=RecheckOutcome.SKIPPED, finished_at=timezone.now()
     )
     if finished:
-        MonitoringRun.objects.filter(pk=item.run_id).update(skipped=F("skipped") + 1)
-        run_complete_if_done(item.run_id)
+        _finished_after_commit(item.run)
     return RecheckResult(Result.SKIPPED)
 
 
-@transaction.atomic
-def _complete_if_done(run_id: int) -> None:
-    if MonitoringRun.objects.select_for_update().filter(pk=run_id).exists():  # the run row lock orders us
-        run_complete_if_done(run_id)
+def _finished_after_commit(run: MonitoringRun) -> None:
+    transaction.on_commit(lambda: run_complete_if_last(run=run))
+
+
+def _complete_after_commit(run_id: int) -> None:
+    transaction.on_commit(lambda: run_complete_if_done(run_id))
 
 
 def _ours_if_format_refused(verdict: Verdict) -> Verdict:
@@ -279,17 +332,6 @@ def _ours_if_format_refused(verdict: Verdict) -> Verdict:
         result.status = Status.ERROR
         result.message = f"Our format rules now refuse this stored number; the registry was not asked. {result.message}"
     return verdict
-
-
-def _vat_of(counterparty: Counterparty, verdict: Verdict) -> NormalisedVat:
-    """The number to store the check under: the verdict's, else the stored one as it is."""
-    if verdict.vat is not None:
-        return verdict.vat
-    try:
-        return normalise_vat(counterparty.vat_number)
-    except InvalidVatNumber:
-        # The stored number no longer passes today's format rules: keep the check on the same row.
-        return NormalisedVat(country_code=counterparty.vat_number[:2], number=counterparty.vat_number[2:])
 
 
 def retry_countdown(attempt: int) -> float:

@@ -130,10 +130,10 @@ def _lost_from_queue(run: MonitoringRun, now: datetime) -> QuerySet:
 
 
 def _publish(run: MonitoringRun, rows: list[tuple[int, int, int]], now: datetime) -> None:
+    from ..publish import publish_tasks
     from ..tasks import monitoring_recheck
 
-    for _, counterparty_id, attempt in rows:
-        monitoring_recheck.apply_async(args=[run.pk, counterparty_id, attempt])
+    publish_tasks(monitoring_recheck, [(run.pk, counterparty_id, attempt) for _, counterparty_id, attempt in rows])
     with transaction.atomic():
         # The lease starts again: a row picked by a live worker in the meantime is just picked again.
         Recheck.objects.filter(pk__in=[pk for pk, _, _ in rows], finished_at=None).update(

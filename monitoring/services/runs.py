@@ -24,6 +24,7 @@ from django.utils import timezone
 from crm.models import Counterparty, MonitoringFrequency
 
 from ..models import MonitoringRun, Recheck, RunTrigger
+from ..progress import run_finished_one
 from ..schedule import daily_run_task, next_due_after
 
 logger = logging.getLogger("monitoring")
@@ -117,11 +118,11 @@ def _check_tolerance(run: MonitoringRun) -> None:
 
 
 def enqueue_rechecks(run: MonitoringRun, counterparty_ids: list[int]) -> None:
-    """Send one re-check message per claimed counterparty, then record that they were published."""
+    """Send one re-check message per claimed counterparty (the chunk in one round trip), then record it."""
+    from ..publish import publish_tasks
     from ..tasks import monitoring_recheck
 
-    for counterparty_id in counterparty_ids:
-        monitoring_recheck.apply_async(args=[run.pk, counterparty_id])
+    publish_tasks(monitoring_recheck, [(run.pk, counterparty_id) for counterparty_id in counterparty_ids])
     rechecks_mark_dispatched(run_id=run.pk, counterparty_ids=counterparty_ids)
 
 
@@ -137,19 +138,42 @@ def _mark_fanned_out(run: MonitoringRun) -> None:
 
 
 def run_complete_if_done(run_id: int) -> bool:
-    """Mark the run finished if it is fanned out and nothing is pending; log its summary once, on commit.
+    """Mark the run finished if it is fanned out and nothing is pending; count its totals; log once.
 
-    Call it inside the transaction that just updated the run row: that update's row lock orders the
-    callers, so exactly one of them sees "nothing pending" with every other's work committed.
+    Re-checks call it after their own commit: of two last re-checks finishing at once, the later one's
+    question sees both rows finished. The fan-out and the reconciler call it inside a transaction that
+    holds the run row. The conditional update makes exactly one caller the one that finishes the run,
+    stores the totals counted from the Recheck rows and logs the summary, on commit.
     """
     if Recheck.objects.filter(run_id=run_id, finished_at__isnull=True).exists():
         return False
-    finished = MonitoringRun.objects.filter(pk=run_id, finished_at=None, fanned_out_at__isnull=False).update(
-        finished_at=timezone.now()
-    )
-    if finished:
-        transaction.on_commit(lambda: _log_summary(run_id))
+    with transaction.atomic():
+        finished = MonitoringRun.objects.filter(pk=run_id, finished_at=None, fanned_out_at__isnull=False).update(
+            finished_at=timezone.now()
+        )
+        if finished:
+            run_totals_store(run_id=run_id)
+            transaction.on_commit(lambda: _log_summary(run_id))
     return bool(finished)
+
+
+def run_complete_if_last(*, run: MonitoringRun) -> bool:
+    """After a re-check finished its row (and committed): end the run if that was its last pending one.
+
+    `run` is the run as the re-check read it. The database is asked only when the count of finished
+    re-checks in Redis reaches what the run had enqueued (monitoring/progress.py): a statement once a
+    run rather than once a re-check.
+    """
+    finished = run_finished_one(run_id=run.pk, started_at=run.started_at)
+    if finished is not None and finished < run.enqueued:
+        return False
+    return run_complete_if_done(run.pk)
+
+
+def run_totals_store(*, run_id: int) -> None:
+    """Write the run's totals, counted from its Recheck rows (a run's end; see MonitoringRun.totals)."""
+    run = MonitoringRun(pk=run_id)
+    MonitoringRun.objects.filter(pk=run_id).update(**run.totals())
 
 
 def _log_summary(run_id: int) -> None:

@@ -179,3 +179,36 @@ def test_many_rechecks_finishing_together_complete_the_run_exactly_once(db, sim,
     run.refresh_from_db()
     assert run.is_finished and run.checked == 12
     assert [record.getMessage() for record in caplog.records if record.name == "monitoring"] == [run.summary()]
+
+
+def test_a_persons_check_stored_while_the_registry_answers_is_what_the_re_check_compares_with(db, sim):
+    """The re-check read the counterparty before asking the registry; a person's check changed it meanwhile."""
+    from crm.services import verdict_store
+    from verification.service import verify_vat
+
+    workspace = WorkspaceFactory()
+    CompanyFactory(workspace=workspace)
+    counterparty = add_monitored(sim, workspace, 1)  # known valid, and the registry still says valid
+    run = run_fan_out(run=run_start(), dispatch=lambda run, ids: None)
+    original = recheck_module.verify_vat
+
+    def a_person_checks_meanwhile(*args, **kwargs):
+        sim.registry.add(counterparty.vat_number, valid=False)
+        person = verify_vat(counterparty.vat_number)  # the registry said invalid a moment ago
+        sim.registry.add(counterparty.vat_number, f"Supplier {1} NV", "Rue du Commerce 1\n1000 Bruxelles")
+        in_thread(
+            lambda: verdict_store(
+                workspace=workspace, vat=person.vat, verdict=person, company=None, trigger="user",
+                started_at=timezone.now(),
+            )
+        )()  # fmt: skip
+        return original(*args, **kwargs)
+
+    with mock.patch.object(recheck_module, "verify_vat", a_person_checks_meanwhile):
+        outcome = counterparty_recheck(run_id=run.pk, counterparty_id=counterparty.pk)
+    assert outcome.result == Result.STORED
+    person_check = VerificationCheck.objects.filter(trigger="user").get()
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.previous_check_id) == (AlertKind.VALIDITY_REGAINED, person_check.pk)
+    counterparty.refresh_from_db()
+    assert (counterparty.status, counterparty.last_check_id) == ("valid", outcome.check.pk)

@@ -14,7 +14,7 @@ from django_celery_beat.models import PeriodicTask
 from prometheus_client.parser import text_string_to_metric_families
 
 from crm.models import CheckResult, CheckStatus
-from monitoring.models import MonitoringRun
+from monitoring.models import MonitoringRun, Recheck, RecheckOutcome
 from monitoring.schedule import DAILY_RUN_TASK
 from tests.factories import CheckResultFactory, CounterpartyFactory, VerificationCheckFactory
 from tests.notifications.factories import DeliveryFactory
@@ -102,7 +102,13 @@ def test_check_results_of_the_window_by_service_status_and_member_state(scrape, 
 def test_the_latest_monitoring_run(scrape):
     now = timezone.now()
     MonitoringRun.objects.create(started_at=now - timedelta(days=1), finished_at=now - timedelta(hours=23))
-    MonitoringRun.objects.create(started_at=now - timedelta(minutes=10), due=10, enqueued=10, checked=4, alerts=1)
+    run = MonitoringRun.objects.create(started_at=now - timedelta(minutes=10), due=10, enqueued=10)
+    for n in range(10):  # in progress: 4 checked (one of them with an alert), 6 pending
+        counterparty = CounterpartyFactory()
+        done = {"outcome": RecheckOutcome.CHECKED, "attempts": 1, "finished_at": now} if n < 4 else {}
+        Recheck.objects.create(
+            run=run, counterparty=counterparty, workspace=counterparty.workspace, alerts=int(n == 0), **done
+        )
     metrics = scrape()
     assert metrics[("vatcrm_monitoring_last_run_state", (("state", "in_progress"),))] == 1
     assert metrics[("vatcrm_monitoring_last_run_state", (("state", "finished"),))] == 0
