@@ -37,29 +37,47 @@ class AlertQuerySet(models.QuerySet["Alert"]):
 
 
 class Alert(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="alerts")
-    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="alerts")
-    kind = models.CharField(max_length=20, choices=AlertKind.choices)
-    severity = models.CharField(max_length=10, choices=Severity.choices)
-    before = models.TextField(blank=True)
-    after = models.TextField(blank=True)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("workspace")
+    )
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("counterparty")
+    )
+    kind = models.CharField(max_length=20, choices=AlertKind.choices, verbose_name=_("kind"))
+    severity = models.CharField(max_length=10, choices=Severity.choices, verbose_name=_("severity"))
+    before = models.TextField(blank=True, verbose_name=_("before"))
+    after = models.TextField(blank=True, verbose_name=_("after"))
     previous_check = models.ForeignKey(
-        VerificationCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        VerificationCheck,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("previous check"),
     )
-    check_run = models.ForeignKey(VerificationCheck, on_delete=models.CASCADE, related_name="alerts")
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    is_sent = models.BooleanField(default=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
+    check_run = models.ForeignKey(
+        VerificationCheck, on_delete=models.CASCADE, related_name="alerts", verbose_name=_("check run")
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    is_sent = models.BooleanField(default=False, verbose_name=_("is sent"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
     # A person of the workspace saw it and dealt with it; the comment says how (for the next auditor).
-    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True, verbose_name=_("acknowledged at"))
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("acknowledged by"),
     )
-    acknowledgement_comment = models.TextField(blank=True)
+    acknowledgement_comment = models.TextField(blank=True, verbose_name=_("acknowledgement comment"))
 
     objects = AlertQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-created_at", "-id"]
         constraints = [
             # One check can raise each kind of alert once: a replayed re-check cannot double it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from ..evidence import CompressedTextField
 from .counterparties import CheckStatus, Counterparty
@@ -22,25 +23,41 @@ class CheckTrigger(models.TextChoices):
 class VerificationCheck(models.Model):
     """One verification session of one counterparty: the overall verdict and who asked for it."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="checks")
-    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="checks")
-    trigger = models.CharField(max_length=12, choices=CheckTrigger.choices, default=CheckTrigger.USER)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="checks", verbose_name=_("workspace")
+    )
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.CASCADE, related_name="checks", verbose_name=_("counterparty")
+    )
+    trigger = models.CharField(
+        max_length=12, choices=CheckTrigger.choices, default=CheckTrigger.USER, verbose_name=_("trigger")
+    )
     triggered_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("triggered by"),
     )
-    overall_status = models.CharField(max_length=12, choices=CheckStatus.choices)
-    confidence_score = models.PositiveSmallIntegerField(default=0)
+    overall_status = models.CharField(max_length=12, choices=CheckStatus.choices, verbose_name=_("overall status"))
+    confidence_score = models.PositiveSmallIntegerField(default=0, verbose_name=_("confidence score"))
     consultation_number = models.CharField(
-        max_length=64, blank=True, help_text="VIES requestIdentifier: the legal proof of the consultation."
+        max_length=64,
+        blank=True,
+        help_text=_("VIES requestIdentifier: the legal proof of the consultation."),
+        verbose_name=_("consultation number"),
     )
-    requester_vat_number = models.CharField(max_length=20, blank=True)
+    requester_vat_number = models.CharField(max_length=20, blank=True, verbose_name=_("requester vat number"))
     # Set by tasks so that the same message delivered twice stores one check, not two. Unique through a
     # constraint rather than unique=True, which on PostgreSQL adds a second, LIKE-pattern index nobody uses.
-    idempotency_key = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001 (None = no key)
-    started_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=120, null=True, blank=True, verbose_name=_("idempotency key"))  # noqa: DJ001 (None = no key)
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("verification check")
+        verbose_name_plural = _("verification checks")
         ordering = ["-started_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="check_idempotency_key_unique")]
         indexes = [
@@ -60,27 +77,31 @@ class CheckResult(models.Model):
     """What one service (format rules, VIES, ...) answered within a check, with the raw response kept."""
 
     # No index of its own: check_result_one_per_service (check_run, service) leads with it.
-    check_run = models.ForeignKey(VerificationCheck, on_delete=models.CASCADE, related_name="results", db_index=False)
-    service = models.CharField(max_length=20)
+    check_run = models.ForeignKey(
+        VerificationCheck, on_delete=models.CASCADE, related_name="results", db_index=False, verbose_name=_("check run")
+    )
+    service = models.CharField(max_length=20, verbose_name=_("service"))
     # The member state asked (the counterparty's country code), kept on the row so that the metrics' per-state
     # latency and outages read one table (ops/metrics.py). Empty on results stored before it was recorded.
-    country_code = models.CharField(max_length=2, blank=True)
-    status = models.CharField(max_length=12, choices=CheckStatus.choices)
+    country_code = models.CharField(max_length=2, blank=True, verbose_name=_("country code"))
+    status = models.CharField(max_length=12, choices=CheckStatus.choices, verbose_name=_("status"))
     # Null name or address: the registry did not disclose it ('---'), which is not a name.
-    registered_name = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001 (None = not disclosed)
-    registered_address = models.TextField(null=True, blank=True)  # noqa: DJ001
-    match_codes = models.JSONField(default=dict, blank=True)
-    error_code = models.CharField(max_length=64, blank=True)
-    message = models.TextField(blank=True)
-    warnings = models.JSONField(default=list, blank=True)
-    latency_ms = models.PositiveIntegerField(null=True, blank=True)
-    consultation_number = models.CharField(max_length=64, blank=True)
+    registered_name = models.CharField(max_length=300, null=True, blank=True, verbose_name=_("registered name"))  # noqa: DJ001 (None = not disclosed)
+    registered_address = models.TextField(null=True, blank=True, verbose_name=_("registered address"))  # noqa: DJ001
+    match_codes = models.JSONField(default=dict, blank=True, verbose_name=_("match codes"))
+    error_code = models.CharField(max_length=64, blank=True, verbose_name=_("error code"))
+    message = models.TextField(blank=True, verbose_name=_("message"))
+    warnings = models.JSONField(default=list, blank=True, verbose_name=_("warnings"))
+    latency_ms = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("latency ms"))
+    consultation_number = models.CharField(max_length=64, blank=True, verbose_name=_("consultation number"))
     # The bytes on the wire as text, stored deflated (crm/evidence.py): read back exactly as received.
-    raw_request = CompressedTextField()
-    raw_response = CompressedTextField()
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    raw_request = CompressedTextField(verbose_name=_("raw request"))
+    raw_response = CompressedTextField(verbose_name=_("raw response"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("check result")
+        verbose_name_plural = _("check results")
         ordering = ["id"]
         constraints = [models.UniqueConstraint(fields=["check_run", "service"], name="check_result_one_per_service")]
         # The metrics' window (ops/metrics.py): the last minutes of results, not a scan of every check ever.

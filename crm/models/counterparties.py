@@ -43,22 +43,32 @@ class MonitoringFrequency(models.TextChoices):
 class Company(models.Model):
     """The workspace's own legal entity, sent to VIES as the requester to obtain a consultation number."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="companies")
-    name = models.CharField(max_length=200)
-    vat_number = models.CharField(max_length=20, help_text="Normalised: country code and number.")
-    address = models.TextField(blank=True)
-    is_default = models.BooleanField(default=True)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="companies", verbose_name=_("workspace")
+    )
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    vat_number = models.CharField(
+        max_length=20, help_text=_("Normalised: country code and number."), verbose_name=_("vat number")
+    )
+    address = models.TextField(blank=True, verbose_name=_("address"))
+    is_default = models.BooleanField(default=True, verbose_name=_("is default"))
     requester_rejected_at = models.DateTimeField(
-        null=True, blank=True, help_text="VIES refused this VAT number as requester (INVALID_REQUESTER_INFO)."
+        null=True,
+        blank=True,
+        help_text=_("VIES refused this VAT number as requester (INVALID_REQUESTER_INFO)."),
+        verbose_name=_("requester rejected at"),
     )
     # What the registry said of the company's own number when it was entered: valid, invalid (refused, so
     # never stored), or unverified (the registry did not answer; kept, and confirmed by a later check).
-    registry_status = models.CharField(max_length=12, choices=CheckStatus.choices, blank=True)
-    registry_checked_at = models.DateTimeField(null=True, blank=True)
-    registered_name = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    registry_status = models.CharField(
+        max_length=12, choices=CheckStatus.choices, blank=True, verbose_name=_("registry status")
+    )
+    registry_checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("registry checked at"))
+    registered_name = models.CharField(max_length=300, blank=True, verbose_name=_("registered name"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("company")
         verbose_name_plural = _("companies")
         constraints = [
             models.UniqueConstraint(fields=["workspace", "vat_number"], name="company_unique_vat_per_workspace")
@@ -87,41 +97,62 @@ class CounterpartyQuerySet(models.QuerySet["Counterparty"]):
 class Counterparty(models.Model):
     """A business the workspace trades with, identified by its normalised VAT number."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="counterparties")
-    vat_number = models.CharField(max_length=20, help_text="Normalised: VIES country code and number.")
-    country_code = models.CharField(max_length=2)
-    name = models.CharField(max_length=200, blank=True, help_text="As entered by the user.")
-    address = models.TextField(blank=True, help_text="As entered by the user.")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="counterparties", verbose_name=_("workspace")
+    )
+    vat_number = models.CharField(
+        max_length=20, help_text=_("Normalised: VIES country code and number."), verbose_name=_("vat number")
+    )
+    country_code = models.CharField(max_length=2, verbose_name=_("country code"))
+    name = models.CharField(max_length=200, blank=True, help_text=_("As entered by the user."), verbose_name=_("name"))
+    address = models.TextField(blank=True, help_text=_("As entered by the user."), verbose_name=_("address"))
     # What the registry last said. Null means "not disclosed" (VIES returns '---'), never an empty name.
-    registered_name = models.CharField(max_length=300, null=True, blank=True)  # noqa: DJ001 (None = not disclosed)
-    registered_address = models.TextField(null=True, blank=True)  # noqa: DJ001
+    registered_name = models.CharField(max_length=300, null=True, blank=True, verbose_name=_("registered name"))  # noqa: DJ001 (None = not disclosed)
+    registered_address = models.TextField(null=True, blank=True, verbose_name=_("registered address"))  # noqa: DJ001
     # The last definitive status (valid/invalid): an outage does not overwrite what we knew.
-    status = models.CharField(max_length=12, choices=CheckStatus.choices, null=True, blank=True)  # noqa: DJ001 (None = never checked)
-    status_changed_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(  # noqa: DJ001 (None = never checked)
+        max_length=12, choices=CheckStatus.choices, null=True, blank=True, verbose_name=_("status")
+    )
+    status_changed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("status changed at"))
     last_check = models.ForeignKey(
-        "crm.VerificationCheck", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "crm.VerificationCheck",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last check"),
     )
-    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last checked at"))
     # An unverified check a person asked for is retried with backoff; cleared by a definitive answer.
-    retry_at = models.DateTimeField(null=True, blank=True)
-    retry_attempts = models.PositiveSmallIntegerField(default=0)
-    monitoring = models.CharField(max_length=8, choices=MonitoringFrequency.choices, default=MonitoringFrequency.OFF)
-    next_check_due_at = models.DateTimeField(null=True, blank=True)
-    # The workspace's own bookkeeping, never sent to a registry.
-    external_reference = models.CharField(max_length=100, blank=True, help_text="The id in the team's ERP.")
-    notes = models.TextField(blank=True)
-    tags = models.ManyToManyField("crm.Tag", blank=True, related_name="counterparties")
-    # Archived counterparties keep their checks as evidence but leave monitoring and the default list.
-    archived_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    retry_at = models.DateTimeField(null=True, blank=True, verbose_name=_("retry at"))
+    retry_attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("retry attempts"))
+    monitoring = models.CharField(
+        max_length=8, choices=MonitoringFrequency.choices, default=MonitoringFrequency.OFF, verbose_name=_("monitoring")
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    next_check_due_at = models.DateTimeField(null=True, blank=True, verbose_name=_("next check due at"))
+    # The workspace's own bookkeeping, never sent to a registry.
+    external_reference = models.CharField(
+        max_length=100, blank=True, help_text=_("The id in the team's ERP."), verbose_name=_("external reference")
+    )
+    notes = models.TextField(blank=True, verbose_name=_("notes"))
+    tags = models.ManyToManyField("crm.Tag", blank=True, related_name="counterparties", verbose_name=_("tags"))
+    # Archived counterparties keep their checks as evidence but leave monitoring and the default list.
+    archived_at = models.DateTimeField(null=True, blank=True, verbose_name=_("archived at"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     objects = CounterpartyQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("counterparty")
         verbose_name_plural = _("counterparties")
         ordering = ["name", "vat_number"]
         constraints = [
@@ -196,10 +227,12 @@ class Counterparty(models.Model):
 class Tag(models.Model):
     """A workspace's own label for grouping counterparties ("supplier", "DACH", ...)."""
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tags")
-    name = models.CharField(max_length=50)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="tags", verbose_name=_("workspace"))
+    name = models.CharField(max_length=50, verbose_name=_("name"))
 
     class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
         ordering = ["name"]
         constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="tag_unique_name_per_workspace")]
 

@@ -27,24 +27,37 @@ class ExportState(models.TextChoices):
 
 
 class Export(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="exports")
-    requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="exports", verbose_name=_("workspace")
     )
-    file_format = models.CharField(max_length=4, choices=ExportFormat.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("requested by"),
+    )
+    file_format = models.CharField(max_length=4, choices=ExportFormat.choices, verbose_name=_("file format"))
     # The list's query string as {name: [values]} (the same filters the page applied), and, for an
     # "export the selection", the ids ticked: what the task turns back into the queryset.
-    filters = models.JSONField(default=dict, blank=True)
-    counterparty_ids = models.JSONField(null=True, blank=True)
-    state = models.CharField(max_length=8, choices=ExportState.choices, default=ExportState.PENDING)
-    rows = models.PositiveIntegerField(default=0)
-    file = models.FileField(upload_to="exports/%Y/%m/", blank=True)
-    filename = models.CharField(max_length=200, blank=True, help_text="The name the download is offered under.")
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    filters = models.JSONField(default=dict, blank=True, verbose_name=_("filters"))
+    counterparty_ids = models.JSONField(null=True, blank=True, verbose_name=_("counterparty ids"))
+    state = models.CharField(
+        max_length=8, choices=ExportState.choices, default=ExportState.PENDING, verbose_name=_("state")
+    )
+    rows = models.PositiveIntegerField(default=0, verbose_name=_("rows"))
+    file = models.FileField(upload_to="exports/%Y/%m/", blank=True, verbose_name=_("file"))
+    filename = models.CharField(
+        max_length=200, blank=True, help_text=_("The name the download is offered under."), verbose_name=_("filename")
+    )
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["workspace", "-created_at"], name="export_workspace_recent")]
 

@@ -52,20 +52,29 @@ class ChatChannel(models.Model):
     forms never echo them back.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="chat_channels")
-    kind = models.CharField(max_length=10, choices=ChannelKind.choices)
-    name = models.CharField(max_length=80)
-    config = EncryptedJSONField(default=dict, blank=True)
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="chat_channels", verbose_name=_("workspace")
+    )
+    kind = models.CharField(max_length=10, choices=ChannelKind.choices, verbose_name=_("kind"))
+    name = models.CharField(max_length=80, verbose_name=_("name"))
+    config = EncryptedJSONField(default=dict, blank=True, verbose_name=_("config"))
     min_severity = models.CharField(
         _("Minimum severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
     )
-    enabled = models.BooleanField(default=True)
+    enabled = models.BooleanField(default=True, verbose_name=_("enabled"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("chat channel")
+        verbose_name_plural = _("chat channels")
         ordering = ["name", "id"]
 
     def __str__(self) -> str:

@@ -51,35 +51,52 @@ class DeliveryQuerySet(models.QuerySet["Delivery"]):
 class Delivery(models.Model):
     # Stable per row: the Message-ID of its email and the idempotency key of its webhook, so that a
     # resend after an ambiguous failure can be recognised by the receiver as the same message.
-    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="deliveries")
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("key"))
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("workspace")
     )
-    channel = models.ForeignKey(ChatChannel, on_delete=models.CASCADE, null=True, blank=True, related_name="deliveries")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("alert"))
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recipient"),
+    )
+    channel = models.ForeignKey(
+        ChatChannel,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="deliveries",
+        verbose_name=_("channel"),
+    )
     # The email address (or channel name) at fan-out time: evidence of where it went.
-    address = models.CharField(max_length=254)
+    address = models.CharField(max_length=254, verbose_name=_("address"))
     # Chosen at fan-out from the recipient's preference: a digest row waits for the daily digest.
-    digest = models.BooleanField(default=False)
+    digest = models.BooleanField(default=False, verbose_name=_("digest"))
 
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claim_token = models.UUIDField(null=True, blank=True)
-    provider_message_id = models.CharField(max_length=255, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    status = models.CharField(
+        max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    claim_token = models.UUIDField(null=True, blank=True, verbose_name=_("claim token"))
+    provider_message_id = models.CharField(max_length=255, blank=True, verbose_name=_("provider message id"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     # Transient failures are retried until then; an owner's "retry" moves it (settings.NOTIFICATIONS_GIVE_UP_AFTER).
-    expires_at = models.DateTimeField(default=default_expiry)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(default=default_expiry, verbose_name=_("expires at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    failed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("failed at"))
 
     objects = DeliveryQuerySet.as_manager()
 
     class Meta:
-        verbose_name_plural = "deliveries"
+        verbose_name = _("delivery")
+        verbose_name_plural = _("deliveries")
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(

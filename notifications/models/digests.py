@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class DigestRun(models.Model):
@@ -14,12 +15,14 @@ class DigestRun(models.Model):
     yet get their digest minutes later, not a day later.
     """
 
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
     # Set when the run returns or raises; still empty if its process was killed.
-    stopped_at = models.DateTimeField(null=True, blank=True)
-    finished = models.BooleanField(default=False)
+    stopped_at = models.DateTimeField(null=True, blank=True, verbose_name=_("stopped at"))
+    finished = models.BooleanField(default=False, verbose_name=_("finished"))
 
     class Meta:
+        verbose_name = _("digest run")
+        verbose_name_plural = _("digest runs")
         ordering = ["-started_at"]
         indexes = [models.Index(fields=["started_at"], condition=models.Q(finished=False), name="digest_run_open")]
 

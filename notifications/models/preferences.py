@@ -26,16 +26,24 @@ class NotificationPreference(models.Model):
     (info) is good news that nobody needs to be woken for; members who want it lower the threshold.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="notification_preferences")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+", verbose_name=_("user")
+    )
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="notification_preferences", verbose_name=_("workspace")
+    )
     email_enabled = models.BooleanField(_("Email me alerts"), default=True)
-    mode = models.CharField(max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.IMMEDIATE)
+    mode = models.CharField(
+        max_length=10, choices=DeliveryMode.choices, default=DeliveryMode.IMMEDIATE, verbose_name=_("mode")
+    )
     min_severity = models.CharField(
         _("Minimum severity"), max_length=10, choices=Severity.choices, default=Severity.WARNING
     )
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")
         constraints = [
             models.UniqueConstraint(fields=["user", "workspace"], name="notification_preference_one_per_member")
         ]
