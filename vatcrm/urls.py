@@ -1,11 +1,12 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 # The admin signs in through allauth, so its rate limits and email verification guard the console too.
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "vatcrm operations"
-admin.site.site_title = "vatcrm admin"
+admin.site.site_header = _("vatcrm operations")
+admin.site.site_title = _("vatcrm admin")
 
 urlpatterns = [
     path("", include("dashboard.urls")),
