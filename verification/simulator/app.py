@@ -183,7 +183,7 @@ class SimulatorApp:
             delay = self.faults.latency_seconds()
             if delay > 0:
                 time.sleep(delay)
-            refused = self.faults.concurrency_fault(in_flight, in_flight_here)
+            refused = self.faults.concurrency_fault(in_flight, in_flight_here, country)
             reply: Reply = (
                 fault_reply(refused) if refused else self.responder.answer(request, test_service=test_service)
             )

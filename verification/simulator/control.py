@@ -45,6 +45,7 @@ _INJECTOR_OPTIONS = (
     "hang_seconds",
     "max_concurrent",
     "max_concurrent_per_ms",
+    "max_concurrent_by_ms",
 )
 
 

@@ -140,6 +140,7 @@ class FaultInjector:
         hang_seconds: float = 30.0,
         max_concurrent: int | None = None,
         max_concurrent_per_ms: int | None = None,
+        max_concurrent_by_ms: Mapping[str, int] | None = None,
     ) -> None:
         self._lock = threading.Lock()
         self._release = threading.Event()
@@ -151,6 +152,7 @@ class FaultInjector:
             "hang_seconds": hang_seconds,
             "max_concurrent": max_concurrent,
             "max_concurrent_per_ms": max_concurrent_per_ms,
+            "max_concurrent_by_ms": dict(max_concurrent_by_ms or {}),
         }
         self.reset()
 
@@ -187,6 +189,12 @@ class FaultInjector:
         for cap in ("max_concurrent", "max_concurrent_per_ms"):
             if cap in options:
                 new[cap] = None if options[cap] in (None, 0) else int(options[cap])
+        if "max_concurrent_by_ms" in options:
+            # A cap per member state ({"BE": 2, "DE": 5}), each state's own MS_MAX_CONCURRENT_REQ limit.
+            caps = {str(cc).upper(): int(n) for cc, n in dict(options["max_concurrent_by_ms"] or {}).items()}
+            if any(n < 1 for n in caps.values()):
+                raise ValueError("max_concurrent_by_ms caps must be at least 1")
+            new["max_concurrent_by_ms"] = caps
         with self._lock:
             for name, value in new.items():
                 setattr(self, name, value)
@@ -205,11 +213,15 @@ class FaultInjector:
             millis = low if low == high else self._latency_rng.uniform(low, high)
         return millis / 1000.0
 
-    def concurrency_fault(self, in_flight: int, in_flight_ms: int) -> Fault | None:
-        """VIES refuses work above its caps rather than queueing it; so does the simulator."""
+    def concurrency_fault(self, in_flight: int, in_flight_ms: int, country: str = "") -> Fault | None:
+        """VIES refuses work above its caps rather than queueing it; so does the simulator.
+
+        A member state's own cap (`max_concurrent_by_ms`) comes before the cap shared by every state.
+        """
         if self.max_concurrent is not None and in_flight > self.max_concurrent:
             return Fault.GLOBAL_MAX_CONCURRENT_REQ
-        if self.max_concurrent_per_ms is not None and in_flight_ms > self.max_concurrent_per_ms:
+        cap = self.max_concurrent_by_ms.get(country, self.max_concurrent_per_ms)
+        if cap is not None and in_flight_ms > cap:
             return Fault.MS_MAX_CONCURRENT_REQ
         return None
 
@@ -233,4 +245,5 @@ class FaultInjector:
                 "hang_seconds": self.hang_seconds,
                 "max_concurrent": self.max_concurrent,
                 "max_concurrent_per_ms": self.max_concurrent_per_ms,
+                "max_concurrent_by_ms": dict(self.max_concurrent_by_ms),
             }

@@ -66,6 +66,7 @@ class SimulatorServer:
         hang_seconds: float = 30.0,
         max_concurrent: int | None = None,
         max_concurrent_per_ms: int | None = None,
+        max_concurrent_by_ms: dict[str, int] | None = None,
         control: bool = True,
     ) -> None:
         faults = FaultInjector(
@@ -76,6 +77,7 @@ class SimulatorServer:
             hang_seconds=hang_seconds,
             max_concurrent=max_concurrent,
             max_concurrent_per_ms=max_concurrent_per_ms,
+            max_concurrent_by_ms=max_concurrent_by_ms,
         )
         self.app = SimulatorApp(registry, faults, control=control, consultation_seed=seed)
         self.host = host
