@@ -15,6 +15,9 @@ SECRET_PATTERNS = [
     (re.compile(r"(/bot)\d+:[\w-]+"), rf"\g<1>{MASK}"),  # Telegram: https://api.telegram.org/bot<token>/...
     (re.compile(r"(hooks\.slack\.com/services/)[\w/-]+"), rf"\g<1>{MASK}"),
     (re.compile(r"(?i)(bearer\s+)[\w.~+/=-]+"), rf"\g<1>{MASK}"),
+    (re.compile(r"(?i)(api-key\s+)[\w.~+/=-]+"), rf"\g<1>{MASK}"),
+    # API keys wherever they appear (a query string, a pasted header): vcrm_<prefix>_<secret> (api/models/keys.py).
+    (re.compile(r"\b(vcrm_[0-9a-f]{8}_)[\w-]+"), rf"\g<1>{MASK}"),
 ]
 # Shorter values are not masked: "on" or "25" would be masked everywhere else in the text.
 MIN_SECRET_LENGTH = 8

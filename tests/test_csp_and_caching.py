@@ -24,6 +24,7 @@ from django.test import Client, override_settings
 from django.urls import get_resolver, reverse
 
 from monitoring.models import MonitoringRun, Recheck
+from tests.api.isolation import API_OBJECT_URLS
 from tests.crm.test_tenant_isolation import OBJECT_URLS, walk_urlconf
 from tests.factories import (
     AlertFactory,
@@ -106,7 +107,9 @@ def project_urls(workspace) -> Iterator[tuple[str, str]]:
             continue
         if not pattern.pattern.converters and not pattern.pattern.regex.groups:
             yield name, reverse(name)
-        elif builder := (OBJECT_URLS.get(name, (None, None))[1] or OTHER_ARGUMENTS.get(name)):
+        elif builder := (
+            {**OBJECT_URLS, **API_OBJECT_URLS}.get(name, (None, None))[1] or OTHER_ARGUMENTS.get(name)
+        ):
             yield name, reverse(name, kwargs=builder(workspace))
         else:
             yield name, ""

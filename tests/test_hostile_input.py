@@ -65,7 +65,7 @@ EXAMPLES = settings(
     # Safe: every example is rolled back (see `_rolled_back`), so sharing the fixtures leaks nothing.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-PROJECT_APPS = ("crm", "monitoring", "notifications", "dashboard")
+PROJECT_APPS = ("crm", "monitoring", "notifications", "dashboard", "api")
 
 # --- hostile values -----------------------------------------------------------------------------------
 NUL = "\x00"
@@ -181,6 +181,12 @@ def _run(ws: Workspace) -> dict:
     run = MonitoringRun.objects.create()
     Recheck.objects.create(run=run, counterparty=CounterpartyFactory(workspace=ws), workspace=ws)
     return {"pk": run.pk}
+
+
+def _api_key(ws: Workspace) -> int:
+    from api.models import ApiKey
+
+    return ApiKey.issue(workspace=ws, name="ERP", scope="read").api_key.pk
 
 
 def _alert(ws: Workspace) -> dict:
@@ -318,12 +324,15 @@ VIEWS: dict[str, View] = {
     "notifications:channel_edit": View(kwargs=_channel, forms=(CHANNEL_FIELDS,)),
     "notifications:channel_delete": View(kwargs=_channel),
     "notifications:channel_test": View(kwargs=_channel),
+    "api_pages:keys": View(forms=({"name": st.text(max_size=40), "scope": st.sampled_from(["read", "write", ""])},)),
+    "api_pages:key_revoke": View(kwargs=lambda ws: {"pk": _api_key(ws)}),
     "notifications:delivery_retry": View(
         kwargs=lambda ws: {"pk": DeliveryFactory(alert__check_run__counterparty__workspace=ws, status="failed").pk}
     ),
 }
-# Third-party URLs: the admin has its own test below; allauth's pages get the GET sweep only.
-THIRD_PARTY_NAMESPACES = {"admin"}
+# Third-party URLs: the admin has its own test below; allauth's pages get the GET sweep only. The REST API
+# answers API keys, not this owner's session: tests/api/test_hostile_api.py sweeps it the same way, with a key.
+THIRD_PARTY_NAMESPACES = {"admin", "api"}
 ALLAUTH_PREFIX = "account_"
 
 

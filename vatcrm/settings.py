@@ -88,6 +88,10 @@ INSTALLED_APPS = [
     "dashboard",
     "accounts",
     "ops",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     "django_guid",
 ]
 
@@ -376,6 +380,35 @@ if EGRESS_PROXY_URL and (
 ):
     # Not repeated in the message: it may hold the proxy's password.
     raise ImproperlyConfigured("EGRESS_PROXY_URL must be http://host:port or https://host:port")
+
+# --- REST API (docs/api.md) ------------------------------------------------------------------------
+# Only API keys authenticate (`Authorization: Bearer <key>`); every error is application/problem+json.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiKeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.HasApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.KeyRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.problem_exception_handler",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "vatcrm API",
+    "DESCRIPTION": "Verify VAT numbers, keep counterparties and their evidence, follow alerts (docs/api.md).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"CheckStatusEnum": "crm.models.CheckStatus"},
+}
+# Per key, counted in the cache (Redis when REDIS_URL is set): every request, and verifications (each asks
+# a registry). DRF's rate syntax: "<count>/<second|minute|hour|day>".
+API_RATE_LIMIT = env_str("API_RATE_LIMIT", "600/minute")
+API_VERIFY_RATE_LIMIT = env_str("API_VERIFY_RATE_LIMIT", "60/minute")
 
 # --- Demo account (created by `manage.py create_demo_account`, used by `make run`) -------------------
 DEMO_EMAIL = env_str("DEMO_EMAIL", "demo@vatcrm.localhost")

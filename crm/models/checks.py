@@ -23,11 +23,12 @@ class CheckTrigger(models.TextChoices):
 class VerificationCheck(models.Model):
     """One verification session of one counterparty: the overall verdict and who asked for it."""
 
+    # No single-column indexes on these two: check_history and check_workspace_recent lead with them.
     workspace = models.ForeignKey(
-        Workspace, on_delete=models.CASCADE, related_name="checks", verbose_name=_("workspace")
+        Workspace, on_delete=models.CASCADE, related_name="checks", verbose_name=_("workspace"), db_index=False
     )
     counterparty = models.ForeignKey(
-        Counterparty, on_delete=models.CASCADE, related_name="checks", verbose_name=_("counterparty")
+        Counterparty, on_delete=models.CASCADE, related_name="checks", verbose_name=_("counterparty"), db_index=False
     )
     trigger = models.CharField(
         max_length=12, choices=CheckTrigger.choices, default=CheckTrigger.USER, verbose_name=_("trigger")

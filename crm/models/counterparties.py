@@ -159,8 +159,14 @@ class Counterparty(models.Model):
             models.UniqueConstraint(fields=["workspace", "vat_number"], name="counterparty_unique_vat_per_workspace")
         ]
         indexes = [
-            # The CRM list: one workspace, sorted by name or by recent activity, filtered by status.
-            models.Index(fields=["workspace", "name"], name="counterparty_list_by_name"),
+            # The CRM list: one workspace, sorted by name or by recent activity, filtered by status. The default
+            # order's index covers the id, so a deep page's ids come from the index alone (crm/pagination.py).
+            models.Index(
+                fields=["workspace", "name", "vat_number"],
+                include=["id"],
+                condition=models.Q(archived_at__isnull=True),
+                name="counterparty_active_by_name",
+            ),
             models.Index(fields=["workspace", "-last_checked_at"], name="counterparty_list_by_check"),
             models.Index(fields=["workspace", "status"], name="counterparty_list_by_status"),
             # The dashboard's counts by status and monitoring: an index-only scan, not a read of every row.

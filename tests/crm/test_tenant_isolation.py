@@ -58,6 +58,7 @@ def _monitoring_run_of(ws) -> dict:
 
 
 OBJECT_URLS["monitoring:run_detail"] = ("get", _monitoring_run_of)
+OBJECT_URLS["api_pages:key_revoke"] = ("post", lambda ws: {"pk": key_client(ws).key.pk})
 OBJECT_URLS["monitoring:counterparty_monitoring"] = ("post", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk})
 
 
@@ -106,9 +107,8 @@ def urls_with_arguments() -> list[str]:
 
 
 def test_every_url_with_an_id_is_covered():
-    uncovered = [
-        name for name in urls_with_arguments() if name not in OBJECT_URLS and name not in NOT_WORKSPACE_OBJECTS
-    ]
+    covered = {*OBJECT_URLS, *API_OBJECT_URLS, *NOT_WORKSPACE_OBJECTS}
+    uncovered = [name for name in urls_with_arguments() if name not in covered]
     assert not uncovered, f"add these URLs to OBJECT_URLS in {__name__}: {uncovered}"
 
 
@@ -138,6 +138,28 @@ def test_owner_reaches_every_object_url(url_name, owner):
     url = reverse(url_name, kwargs=build(owner.workspace))
     response = getattr(owner.client, method)(url)
     assert response.status_code in {200, 302}, f"{method.upper()} {url} answered {response.status_code}"
+
+
+@pytest.mark.parametrize("url_name", sorted(API_OBJECT_URLS))
+@pytest.mark.parametrize("method", ["get", "post", "put", "patch", "delete"])
+def test_an_outsiders_api_key_gets_404_for_every_api_object(url_name, method, owner, outsider):
+    """The REST API (tests/api/isolation.py), asked with a key of the outsider's own workspace."""
+    client = key_client(outsider.workspace).client
+    kwargs = API_OBJECT_URLS[url_name][1](owner.workspace)
+    theirs = getattr(client, method)(reverse(url_name, kwargs=kwargs))
+    missing = getattr(client, method)(reverse(url_name, kwargs=dict.fromkeys(kwargs, MISSING_ID)))
+    assert theirs.status_code == missing.status_code
+    assert theirs.status_code in {404, 405}
+    if method == API_OBJECT_URLS[url_name][0]:
+        assert theirs.status_code == 404
+
+
+@pytest.mark.parametrize("url_name", sorted(API_OBJECT_URLS))
+def test_the_owners_api_key_reaches_every_api_object(url_name, owner):
+    method, build = API_OBJECT_URLS[url_name]
+    url = reverse(url_name, kwargs=build(owner.workspace))
+    response = getattr(key_client(owner.workspace).client, method)(url, {"monitoring": "daily"})
+    assert response.status_code == 200, f"{method.upper()} {url} answered {response.status_code}"
 
 
 def test_outsider_list_shows_nothing_of_the_owner(owner, outsider):
