@@ -18,4 +18,5 @@ def monitoring_card(context: template.Context, counterparty: Counterparty) -> di
         "card": build_card(counterparty),
         "csrf_token": context.get("csrf_token"),
         "request": context.get("request"),
+        "can_change": context.get("can_change"),  # a viewer sees the card without its switches
     }

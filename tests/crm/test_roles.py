@@ -268,6 +268,7 @@ def test_a_viewer_is_offered_no_change(viewer):
     listing = viewer.client.get(reverse("crm:counterparty_list")).content.decode()
     assert reverse("crm:counterparty_edit", args=[counterparty.pk]) not in detail
     assert 'action="/verify/"' not in detail
+    assert reverse("monitoring:counterparty_monitoring", args=[counterparty.pk]) not in detail
     assert 'value="archive"' not in listing and 'value="export_csv"' in listing
 
 
