@@ -130,3 +130,9 @@ def test_the_audit_export_as_xlsx_has_date_cells_a_frozen_header_and_a_filter(ow
     assert sheet["A2"].value == check.pk
     assert sheet["B2"].value == datetime(2026, 6, 17, 9, 30, 5) and sheet["B2"].is_date
     assert sheet["K2"].value == "WAPIAAAAW1a2b3c4"
+
+
+def test_the_counterparty_page_links_each_check_to_its_proof(owner, check):
+    page = owner.client.get(reverse("crm:counterparty_detail", args=[check.counterparty_id])).content.decode()
+    assert reverse("dashboard:check_proof", args=[check.pk]) in page
+    assert reverse("dashboard:check_proof_pdf", args=[check.pk]) in page
