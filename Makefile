@@ -55,6 +55,7 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.recheck_throughput $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.verify_latency $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.metrics_scrape $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.export_speed $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.evidence_storage $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.dashboard_speed $(BENCH_ARGS)
 

@@ -12,6 +12,7 @@ from verification.vat import normalise_vat
 
 from .models import CheckTrigger, Counterparty, Invitation
 from .services import run_verification
+from .services.exports import export_write as export_file_write
 from .services.retention import checks_purge_expired
 from .services.workspaces import invitation_email_send
 
@@ -57,6 +58,13 @@ def invitation_send(invitation_id: int) -> None:
     if invitation is None or not invitation.is_pending:
         return
     invitation_email_send(invitation=invitation)
+
+
+# A million rows of XLSX take minutes: more than the default limit allows a task.
+@shared_task(acks_late=True, soft_time_limit=1800, time_limit=1900)
+def export_write(export_id: int) -> None:
+    """Write an export too large for a request to the default storage (crm/services/exports.py)."""
+    export_file_write(export_id=export_id)
 
 
 PURGE_EXPIRED_CHECKS_TASK = "crm.purge_expired_checks"

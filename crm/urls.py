@@ -1,6 +1,7 @@
 from django.urls import path
 
 from .views import counterparties, counterparty_actions, requester, teams, verify, workspaces
+from .views import exports as export_views
 
 app_name = "crm"
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path(
         "crm/export.xlsx", counterparties.counterparty_export, {"file_format": "xlsx"}, name="counterparty_export_xlsx"
     ),
+    path("crm/exports/<int:pk>/", export_views.export_detail, name="export_detail"),
+    path("crm/exports/<int:pk>/download/", export_views.export_download, name="export_download"),
     path("verify/", verify.verify, name="verify"),
     path("crm/counterparty/<int:pk>/", counterparties.CounterpartyDetailView.as_view(), name="counterparty_detail"),
     path("crm/counterparty/<int:pk>/edit/", counterparty_actions.counterparty_edit, name="counterparty_edit"),

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class MonitoringConfig(AppConfig):
     name = "monitoring"
     verbose_name = "Monitoring"
+
+    def ready(self) -> None:
+        # crm's exports say when a counterparty is next re-checked; only monitoring knows (the schedule),
+        # and crm does not import monitoring, so monitoring hands its answer over.
+        from crm import exports
+
+        from .schedule import next_check_times
+
+        exports.next_check_times = next_check_times

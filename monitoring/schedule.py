@@ -10,12 +10,15 @@ last day has begun: whatever run re-checked it, the next scheduled one re-checks
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from crm.models import MonitoringFrequency
+from crm.models import Counterparty, MonitoringFrequency
 
 DAILY_RUN_TASK = "monitoring: daily run"  # the PeriodicTask created by migration 0002
 # A due time is always after the run's start: the fan-out claims what is due at its start, and a
@@ -48,3 +51,24 @@ def next_due_after(started_at: datetime, frequency: str, task: PeriodicTask | No
     scheduled = next_run_at(natural - timedelta(days=1) + timedelta(seconds=1), task)
     due = min(natural, scheduled) if scheduled is not None else natural
     return max(due - settings.MONITORING_SCHEDULE_TOLERANCE, started_at + MINIMUM_GAP)
+
+
+def next_check_at(counterparty: Counterparty, task: PeriodicTask | None = None) -> datetime | None:
+    """When a monitored counterparty is next re-checked: the first scheduled run at or after its due time
+    (or now, if it is due already). The monitoring card and the exports both say this time."""
+    return next_check_times(task)(counterparty)
+
+
+def next_check_times(task: PeriodicTask | None = None) -> Callable[[Counterparty], datetime | None]:
+    """`next_check_at` for many counterparties (an export): the schedule read once, each due time once."""
+    task = task or daily_run_task()
+    now = timezone.now()
+
+    @lru_cache(maxsize=4096)  # a run gives every counterparty it re-checked the same due time
+    def scheduled(due: datetime | None) -> datetime | None:
+        return next_run_at(max(due or now, now), task)
+
+    def at(counterparty: Counterparty) -> datetime | None:
+        return scheduled(counterparty.next_check_due_at) if counterparty.is_monitored else None
+
+    return at

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
-from django.utils import timezone
 
 from crm.models import Alert, Counterparty, MonitoringFrequency, Workspace
 
 from .models import MonitoringRun, Recheck, RecheckOutcome
-from .schedule import daily_run_task, next_run_at
+from .schedule import daily_run_task, next_check_at, next_run_at  # noqa: F401 (the pages read the schedule here)
 
 
 @dataclass(frozen=True)
@@ -88,15 +87,11 @@ class Card:
 
 
 def monitoring_card(counterparty: Counterparty, *, history: int = 20) -> Card:
-    task = daily_run_task()
-    next_check_at = None
-    if counterparty.is_monitored:
-        due = max(counterparty.next_check_due_at or timezone.now(), timezone.now())
-        next_check_at = next_run_at(due, task)
+    next_check = next_check_at(counterparty)
     return Card(
         counterparty=counterparty,
-        next_check_at=next_check_at,
-        schedule_paused=counterparty.is_monitored and next_check_at is None,
+        next_check_at=next_check,
+        schedule_paused=counterparty.is_monitored and next_check is None,
         changes=list(counterparty.alerts.select_related("check_run").order_by("-created_at", "-id")[:history]),
         frequencies=[
             (value, label) for value, label in MonitoringFrequency.choices if value != MonitoringFrequency.OFF

@@ -4,6 +4,8 @@ DATABASE_URL and REDIS_URL pass through, so `make test` runs on PostgreSQL and R
 """
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-not-for-any-real-deployment")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
@@ -20,6 +22,8 @@ from vatcrm.settings import *  # noqa: F403
 compile_all(LOCALE_PATHS, only_stale=True)  # noqa: F405
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Files tests write (exports) go to a directory of their own, never into the repository's var/.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="vatcrm-test-media-"))
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Requests in tests run tasks inline unless a test starts a real worker.

@@ -55,7 +55,7 @@ from crm.middleware import SESSION_KEY
 from crm.models import Counterparty, MonitoringFrequency, Role, Severity, Workspace
 from crm.untrusted import StorableInputMixin
 from notifications.models import ChannelKind, DeliveryMode
-from tests.crm.test_tenant_isolation import walk_urlconf
+from tests.crm.test_tenant_isolation import finished_export_of, walk_urlconf
 from tests.factories import CounterpartyFactory, InvitationFactory, MembershipFactory
 from tests.notifications.factories import ChatChannelFactory, DeliveryFactory
 
@@ -236,6 +236,8 @@ VIEWS: dict[str, View] = {
     "crm:counterparty_list": View(query=LIST_FILTERS),
     "crm:counterparty_export_csv": View(query=LIST_FILTERS),
     "crm:counterparty_export_xlsx": View(query=LIST_FILTERS),
+    "crm:export_detail": View(kwargs=finished_export_of),
+    "crm:export_download": View(kwargs=finished_export_of),
     "crm:counterparty_detail": View(kwargs=_counterparty),
     "crm:verify": View(
         forms=(

@@ -343,6 +343,14 @@ MONITORING_DB_RETRY_MAX_RETRIES = env_int("MONITORING_DB_RETRY_MAX_RETRIES", 60)
 # A run not finished this long after it started is ended as incomplete: what it could not re-check is
 # listed on the run, due again for the next run, and the owners concerned are told.
 MONITORING_RUN_WINDOW = timedelta(hours=env_float("MONITORING_RUN_WINDOW_HOURS", 20))
+# An owner may start a run of their own workspace's monitoring at most once per this many minutes.
+MONITORING_RUN_NOW_INTERVAL = timedelta(minutes=env_float("MONITORING_RUN_NOW_MINUTES", 10))
+
+# --- Exports (crm/exports.py) ---------------------------------------------------------------------------
+# Above this many rows an export is written by a Celery task and offered for download when ready, so
+# that no request holds a web worker for more than a few seconds.
+EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 10000)
+EXPORT_RETENTION = timedelta(hours=env_float("EXPORT_RETENTION_HOURS", 24))
 
 # --- Notifications (docs/notifications.md) -----------------------------------------------------------
 # A transient failure (provider down, HTTP 429/5xx) is retried after 1, 2, 4, ... minutes up to the cap;
@@ -427,6 +435,8 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files the app writes (exports written in the background): web and worker must share it (a volume).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

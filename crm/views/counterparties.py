@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
 from ..consultation import consultation_note
-from ..exports import counterparty_rows, csv_lines, xlsx_bytes
+from ..exports import export_response
 from ..filters import CounterpartyFilter
 from ..models import Counterparty
-
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class WorkspaceScopedMixin(LoginRequiredMixin):
@@ -72,15 +68,3 @@ def counterparty_export(request: HttpRequest, file_format: str) -> HttpResponse:
     """The list as filtered on the page (same query string), as CSV or XLSX."""
     queryset = Counterparty.objects.filter(workspace=request.workspace)
     return export_response(request, CounterpartyFilter(request.GET, queryset=queryset).qs, file_format)
-
-
-def export_response(request: HttpRequest, queryset: QuerySet[Counterparty], file_format: str) -> HttpResponse:
-    """These counterparties as a CSV (streamed) or XLSX download; the bulk action's export uses it too."""
-    rows = counterparty_rows(queryset)
-    filename = f"counterparties-{request.workspace.slug}-{timezone.now():%Y%m%d-%H%M}.{file_format}"
-    if file_format == "xlsx":
-        response = HttpResponse(xlsx_bytes(rows), content_type=XLSX_CONTENT_TYPE)
-    else:
-        response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response

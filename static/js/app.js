@@ -57,3 +57,28 @@ document.addEventListener("submit", async (event) => {
     form.submit();
   }
 });
+
+// [data-poll-export="<url>"]: an export written in the background. Ask the URL for its state (JSON)
+// every few seconds and reload the page once it is finished, to show the download link. Without
+// JavaScript the page has a "Refresh" link.
+document.querySelectorAll("[data-poll-export]").forEach((section) => {
+  const url = section.dataset.pollExport;
+  const state = section.querySelector("[data-export-state]");
+  const ask = async () => {
+    try {
+      const response = await fetch(url, {headers: {Accept: "application/json"}, credentials: "same-origin"});
+      if (response.ok) {
+        const answer = await response.json();
+        if (state) state.textContent = answer.state_label;
+        if (answer.finished) {
+          window.location.reload();
+          return;
+        }
+      }
+    } catch (error) {
+      // A network blip: ask again at the next tick.
+    }
+    window.setTimeout(ask, 2000);
+  };
+  window.setTimeout(ask, 1000);
+});

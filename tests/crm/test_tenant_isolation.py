@@ -75,6 +75,20 @@ OBJECT_URLS["dashboard:alert_acknowledge"] = ("post", _alert_of)
 OBJECT_URLS["dashboard:check_proof"] = ("get", _check_of)
 OBJECT_URLS["dashboard:check_proof_pdf"] = ("get", _check_of)
 
+
+def finished_export_of(ws) -> dict:
+    from django.core.files.base import ContentFile
+
+    from crm.models import Export, ExportState
+
+    export = Export.objects.create(workspace=ws, file_format="csv", state=ExportState.DONE, filename="list.csv")
+    export.file.save("list.csv", ContentFile(b"VAT number\r\n"))
+    return {"pk": export.pk}
+
+
+OBJECT_URLS["crm:export_detail"] = ("get", finished_export_of)
+OBJECT_URLS["crm:export_download"] = ("get", finished_export_of)
+
 # URLs with a path argument that is deliberately not a workspace object id, and why.
 NOT_WORKSPACE_OBJECTS = {
     "crm:invitation_accept": "a secret token, accepted only by the invited address, verified (test_invitations.py)",
