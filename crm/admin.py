@@ -2,6 +2,9 @@
 
 from django.contrib import admin
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from verification.vat import COUNTRY_CODES
 
 from .models import (
     Alert,
@@ -58,6 +61,19 @@ class CompanyAdmin(admin.ModelAdmin):
     autocomplete_fields = ["workspace"]
 
 
+class CountryFilter(admin.SimpleListFilter):
+    """The prefixes vatcrm checks, from its own list: not a DISTINCT over every counterparty on each view."""
+
+    title = _("country")
+    parameter_name = "country_code"
+
+    def lookups(self, request, model_admin) -> list[tuple[str, str]]:
+        return [(code, code) for code in sorted(COUNTRY_CODES)]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(country_code=self.value()) if self.value() else queryset
+
+
 @admin.register(Counterparty)
 class CounterpartyAdmin(admin.ModelAdmin):
     list_display = [
@@ -70,9 +86,14 @@ class CounterpartyAdmin(admin.ModelAdmin):
         "next_check_due_at",
         "workspace",
     ]
-    list_filter = ["status", "monitoring", "country_code"]
-    search_fields = ["vat_number", "name", "registered_name", "workspace__name"]
+    list_filter = ["status", "monitoring", CountryFilter]
+    # Each of these has a trigram index (crm migration 0014); a field of another table would turn the search
+    # into a scan of every row. Workspaces are found in their own changelist.
+    search_fields = ["vat_number", "name", "registered_name"]
     list_select_related = ["workspace"]
+    # Newest first walks the primary key; the model's order by name would sort every workspace's rows.
+    ordering = ["-pk"]
+    show_full_result_count = False
     autocomplete_fields = ["workspace", "created_by"]
     readonly_fields = [
         "registered_name",
@@ -84,7 +105,6 @@ class CounterpartyAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    date_hierarchy = "created_at"
 
     def save_model(self, request, obj: Counterparty, form, change: bool) -> None:
         # Monitoring turned on here is due at once (the next run checks it), as in the CRM's own switch;

@@ -53,5 +53,6 @@ class CounterpartyFilter(django_filters.FilterSet):
         compact = "".join(ch for ch in value if ch.isalnum()).upper()
         query = Q(name__icontains=value) | Q(registered_name__icontains=value) | Q(external_reference__iexact=value)
         if compact:
-            query |= Q(vat_number__contains=compact)
+            # icontains, not contains: the trigram index is on UPPER(vat_number), as the admin searches it too.
+            query |= Q(vat_number__icontains=compact)
         return queryset.filter(query)

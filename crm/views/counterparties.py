@@ -12,6 +12,7 @@ from ..consultation import consultation_note
 from ..exports import export_response
 from ..filters import CounterpartyFilter
 from ..models import Counterparty
+from ..pagination import NearestEndPaginator
 
 
 class WorkspaceScopedMixin(LoginRequiredMixin):
@@ -28,6 +29,7 @@ class CounterpartyListView(WorkspaceScopedMixin, ListView):
     template_name = "crm/counterparty_list.html"
     context_object_name = "counterparties"
     paginate_by = 50
+    paginator_class = NearestEndPaginator  # the last page costs what the first does
 
     def get_queryset(self):
         queryset = super().get_queryset().select_related("last_check")

@@ -3,10 +3,13 @@
 import pytest
 from django.apps import apps
 from django.contrib import admin
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import AlertFactory, CheckResultFactory, InvitationFactory, UserFactory
+from crm.models import Counterparty
+from tests.factories import AlertFactory, CheckResultFactory, CounterpartyFactory, InvitationFactory, UserFactory
 
 
 @pytest.fixture
@@ -49,7 +52,6 @@ def test_evidence_is_read_only(staff_client):
 
 def test_monitoring_turned_on_in_the_admin_is_due_at_once(staff_client):
     from crm.models import Counterparty
-    from tests.factories import CounterpartyFactory
 
     counterparty = CounterpartyFactory()
     url = reverse("admin:crm_counterparty_change", args=[counterparty.pk])
@@ -61,3 +63,24 @@ def test_monitoring_turned_on_in_the_admin_is_due_at_once(staff_client):
     counterparty.refresh_from_db()
     assert counterparty.monitoring == "daily" and counterparty.next_check_due_at is not None
     assert Counterparty.objects.due().filter(pk=counterparty.pk).exists()
+
+
+def test_the_counterparty_changelist_costs_the_same_statements_for_10_or_60_rows(staff_client):
+    url = reverse("admin:crm_counterparty_changelist")
+    staff_client.get(url)  # the first request fills per-process caches (content types, the admin's sidebar)
+    counts = []
+    for total in (10, 60):
+        CounterpartyFactory.create_batch(total - Counterparty.objects.count())
+        with CaptureQueriesContext(connection) as captured:
+            assert staff_client.get(url, {"q": "supplier"}).status_code == 200
+        counts.append(len(captured))
+        assert not any("DISTINCT" in query["sql"] for query in captured), "no DISTINCT over the table"
+    assert counts[0] == counts[1]
+
+
+def test_the_counterparty_changelist_filters_by_country_from_the_checked_prefixes(staff_client):
+    german, dutch = CounterpartyFactory(vat_number="DE136695976", country_code="DE"), CounterpartyFactory()
+    response = staff_client.get(reverse("admin:crm_counterparty_changelist"), {"country_code": "DE"})
+    shown = list(response.context["cl"].result_list)
+    assert german in shown and dutch not in shown
+    assert "?country_code=GB" in response.content.decode(), "every prefix vatcrm checks is offered"
