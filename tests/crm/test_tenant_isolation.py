@@ -12,6 +12,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from tests.api.conftest import key_client
+from tests.api.isolation import API_OBJECT_URLS
 from tests.factories import (
     AlertFactory,
     CheckResultFactory,
