@@ -57,7 +57,9 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.metrics_scrape $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.export_speed $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.evidence_storage $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.crm_speed $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.dashboard_speed $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.import_speed $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
