@@ -136,3 +136,5 @@ def test_the_counterparty_page_links_each_check_to_its_proof(owner, check):
     page = owner.client.get(reverse("crm:counterparty_detail", args=[check.counterparty_id])).content.decode()
     assert reverse("dashboard:check_proof", args=[check.pk]) in page
     assert reverse("dashboard:check_proof_pdf", args=[check.pk]) in page
+    assert f"{reverse('dashboard:audit')}?counterparty={check.counterparty_id}" in page
+    assert f"{reverse('dashboard:alert_list')}?counterparty={check.counterparty_id}" in page
