@@ -20,6 +20,8 @@ from verification.verdicts import Requester, Verdict
 
 from ..backoff import doubling_delay
 from ..models import (
+    ChangeAction,
+    ChangeSource,
     CheckResult,
     CheckStatus,
     CheckTrigger,
@@ -29,6 +31,7 @@ from ..models import (
     VerificationCheck,
     Workspace,
 )
+from .counterparties import counterparty_changes_record
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +104,9 @@ def verdict_store(
     Callable inside a wider transaction (monitoring stores its alerts in the same one). With an
     `idempotency_key` already stored, nothing is written and the stored check is returned.
     """
-    counterparty = _lock_or_create_counterparty(workspace=workspace, vat=vat, entered=entered, user=user)
+    counterparty = _lock_or_create_counterparty(
+        workspace=workspace, vat=vat, entered=entered, user=user, source=_CHANGE_SOURCES.get(trigger, ChangeSource.WEB)
+    )
     check = _new_check(
         counterparty=counterparty, verdict=verdict, company=company, user=user, trigger=trigger,
         started_at=started_at, idempotency_key=idempotency_key,
@@ -256,14 +261,19 @@ def _schedule_retry(counterparty: Counterparty) -> None:
     transaction.on_commit(lambda: verification_retry.apply_async(args=[counterparty_id], eta=eta))
 
 
+# Who typed what a check brings in: its audit-trail source (crm.models.history).
+_CHANGE_SOURCES = {CheckTrigger.IMPORT: ChangeSource.IMPORT, CheckTrigger.SHELL: ChangeSource.SHELL}
+
+
 def _lock_or_create_counterparty(
-    *, workspace: Workspace, vat: NormalisedVat, entered: CounterpartyInput, user
+    *, workspace: Workspace, vat: NormalisedVat, entered: CounterpartyInput, user, source: str
 ) -> Counterparty:
+    """The counterparty of `vat`, locked (made if new); what was typed with the check is recorded as a change."""
     counterparty = (
         Counterparty.objects.select_for_update().filter(workspace=workspace, vat_number=vat.vat_number).first()
     )
     if counterparty is None:
-        counterparty, _ = Counterparty.objects.get_or_create(
+        counterparty, made = Counterparty.objects.get_or_create(
             workspace=workspace,
             vat_number=vat.vat_number,
             defaults={
@@ -278,10 +288,26 @@ def _lock_or_create_counterparty(
         )
         if counterparty.is_monitored and counterparty.next_check_due_at is None:
             counterparty.schedule_next_check()
+        created = {"vat_number": counterparty.vat_number, "name": counterparty.name, "address": counterparty.address}
+        # Made by a concurrent check otherwise: that one records the creation.
+        changes = {field: [None, value] for field, value in created.items() if value} if made else {}
+        action = ChangeAction.CREATED
     else:
         # What the user types now replaces what they typed before; an empty field keeps the old value.
-        counterparty.name = entered.name or counterparty.name
-        counterparty.address = entered.address or counterparty.address
+        typed = {"name": entered.name, "address": entered.address}
+        action, changes = (
+            ChangeAction.EDITED,
+            {
+                field: [getattr(counterparty, field), value]
+                for field, value in typed.items()
+                if value and value != getattr(counterparty, field)
+            },
+        )
+        for field, (_old, value) in changes.items():
+            setattr(counterparty, field, value)
+    counterparty_changes_record(
+        counterparties=[counterparty], actor=user, action=action, changes=[changes], source=source
+    )
     return counterparty
 
 

@@ -119,3 +119,17 @@ def test_only_a_counterparty_never_checked_can_be_deleted(teammate):
     response = teammate.client.post(reverse("crm:counterparty_delete", args=[checked.pk]), follow=True)
     assert list(Counterparty.objects.all()) == [checked]
     assert b"archive it instead" in response.content
+
+
+def test_a_verification_records_the_creation_and_what_was_typed_with_it(teammate, vies_settings):
+    verify = reverse("crm:verify")
+    teammate.client.post(verify, {"vat_number": "ATU72943648", "name": "Alpenblick"})
+    teammate.client.post(verify, {"vat_number": "ATU72943648", "name": "Alpenblick Holzbau"})
+    teammate.client.post(verify, {"vat_number": "ATU72943648"})  # nothing typed: nothing changes
+    created, edited = CounterpartyChange.objects.order_by("at", "id")
+    assert (created.action, created.actor, created.changes["name"]) == (
+        ChangeAction.CREATED,
+        teammate.user,
+        [None, "Alpenblick"],
+    )
+    assert (edited.action, edited.changes) == (ChangeAction.EDITED, {"name": ["Alpenblick", "Alpenblick Holzbau"]})
