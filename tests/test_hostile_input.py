@@ -54,6 +54,7 @@ from hypothesis import strategies as st
 from crm.middleware import SESSION_KEY
 from crm.models import Counterparty, MonitoringFrequency, Role, Severity, Workspace
 from crm.untrusted import StorableInputMixin
+from imports.columns import FIELD_NAMES
 from notifications.models import ChannelKind, DeliveryMode
 from tests.crm.test_tenant_isolation import finished_export_of, walk_urlconf
 from tests.factories import CounterpartyFactory, InvitationFactory, MembershipFactory
@@ -65,7 +66,7 @@ EXAMPLES = settings(
     # Safe: every example is rolled back (see `_rolled_back`), so sharing the fixtures leaks nothing.
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-PROJECT_APPS = ("crm", "monitoring", "notifications", "dashboard", "api")
+PROJECT_APPS = ("crm", "monitoring", "notifications", "dashboard", "api", "imports")
 
 # --- hostile values -----------------------------------------------------------------------------------
 NUL = "\x00"
@@ -332,6 +333,33 @@ VIEWS: dict[str, View] = {
         kwargs=lambda ws: {"pk": DeliveryFactory(alert__check_run__counterparty__workspace=ws, status="failed").pk}
     ),
 }
+
+
+def _import(ws: Workspace) -> dict:
+    from tests.imports.factories import ImportRowFactory
+
+    return {"pk": ImportRowFactory(job__workspace=ws).job_id}
+
+
+# The upload's file field receives text here (the harness posts urlencoded bodies): a FileField refuses it.
+COLUMN = st.sampled_from(["", "0", "1", "7", "-1"])
+VIEWS.update(
+    {
+        "imports:upload": View(forms=({"file": st.text(max_size=20)},)),
+        "imports:template_csv": View(),
+        "imports:template_xlsx": View(),
+        "imports:job": View(kwargs=_import, query=("show", "page")),
+        "imports:mapping": View(
+            kwargs=_import,
+            forms=(dict.fromkeys(FIELD_NAMES, COLUMN),),
+        ),
+        "imports:commit": View(kwargs=_import),
+        "imports:discard": View(kwargs=_import),
+        "imports:progress": View(kwargs=_import),
+        "imports:report_csv": View(kwargs=_import),
+        "imports:report_xlsx": View(kwargs=_import),
+    }
+)
 # Third-party URLs: the admin has its own test below; allauth's pages get the GET sweep only. The REST API
 # answers API keys, not this owner's session: tests/api/test_hostile_api.py sweeps it the same way, with a key.
 THIRD_PARTY_NAMESPACES = {"admin", "api"}

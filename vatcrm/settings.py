@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "crm",
     "monitoring",
     "notifications",
+    "imports",
     "dashboard",
     "accounts",
     "ops",
@@ -351,6 +352,29 @@ MONITORING_RUN_NOW_INTERVAL = timedelta(minutes=env_float("MONITORING_RUN_NOW_MI
 # that no request holds a web worker for more than a few seconds.
 EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 10000)
 EXPORT_RETENTION = timedelta(hours=env_float("EXPORT_RETENTION_HOURS", 24))
+
+# --- Imports (docs/import.md) ------------------------------------------------------------------------
+# A file larger than this, or with more non-empty rows, is refused whole, before anything is stored.
+IMPORT_MAX_UPLOAD_BYTES = env_int("IMPORT_MAX_UPLOAD_MB", 20) * 2**20
+IMPORT_MAX_ROWS = env_int("IMPORT_MAX_ROWS", 50_000)
+# A cell longer than this refuses its row (no field of ours holds more; a 1 MB cell is an attack or a mistake).
+IMPORT_MAX_CELL_CHARS = env_int("IMPORT_MAX_CELL_CHARS", 1000)
+# An XLSX is a zip: refused before it is opened if it would inflate beyond this, or by more than the ratio.
+IMPORT_XLSX_MAX_UNCOMPRESSED_BYTES = env_int("IMPORT_XLSX_MAX_UNCOMPRESSED_MB", 200) * 2**20
+IMPORT_XLSX_MAX_RATIO = env_int("IMPORT_XLSX_MAX_RATIO", 200)
+# New counterparties are verified in chunks, one task per chunk, checks one after another within it; at
+# most this many chunks of one workspace in flight, so an import never holds more registry slots than that
+# and people's own checks keep the rest of the shared limit.
+IMPORT_VERIFY_CHUNK_SIZE = env_int("IMPORT_VERIFY_CHUNK_SIZE", 25)
+IMPORT_VERIFY_IN_FLIGHT_PER_WORKSPACE = env_int("IMPORT_VERIFY_IN_FLIGHT_PER_WORKSPACE", 2)
+# A chunk's task stops after this long and sends itself again, so it stays far below its time limits.
+IMPORT_VERIFY_TASK_BUDGET_SECONDS = env_float("IMPORT_VERIFY_TASK_BUDGET_SECONDS", 60)
+# A chunk picked but silent (no check stored) for this long lost its worker; one dispatched but not picked
+# for the grace lost its message. The reconciler (beat, every minute) sends either again.
+IMPORT_VERIFY_LEASE_SECONDS = env_float("IMPORT_VERIFY_LEASE_SECONDS", 300)
+IMPORT_RECONCILE_GRACE_SECONDS = env_float("IMPORT_RECONCILE_GRACE_SECONDS", 120)
+# Previews never committed are deleted after this many days.
+IMPORT_STAGED_RETENTION_DAYS = env_int("IMPORT_STAGED_RETENTION_DAYS", 7)
 
 # --- Notifications (docs/notifications.md) -----------------------------------------------------------
 # A transient failure (provider down, HTTP 429/5xx) is retried after 1, 2, 4, ... minutes up to the cap;

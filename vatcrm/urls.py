@@ -17,6 +17,7 @@ urlpatterns = [
     path("notifications/", include("notifications.urls")),
     path("", include("crm.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("imports/", include("imports.urls")),
     path("api/v1/", include("api.urls")),
     path("", include("api.pages_urls")),
 ]

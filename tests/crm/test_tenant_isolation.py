@@ -50,6 +50,25 @@ OBJECT_URLS: dict[str, tuple[str, Callable]] = {
 MISSING_ID = 2**31 - 1
 
 
+def _import_of(ws) -> dict:
+    """A staged import of the workspace, with a row, so that its preview, columns and report have content."""
+    from tests.imports.factories import ImportRowFactory
+
+    return {"pk": ImportRowFactory(job__workspace=ws).job_id}
+
+
+for _name, _method in [
+    ("imports:job", "get"),
+    ("imports:mapping", "get"),
+    ("imports:commit", "post"),
+    ("imports:discard", "post"),
+    ("imports:progress", "get"),
+    ("imports:report_csv", "get"),
+    ("imports:report_xlsx", "get"),
+]:
+    OBJECT_URLS[_name] = (_method, _import_of)
+
+
 def _monitoring_run_of(ws) -> dict:
     """A run (global) that re-checked one of the workspace's counterparties: only then may it see the run."""
     from monitoring.models import MonitoringRun, Recheck

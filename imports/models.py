@@ -1,0 +1,147 @@
+"""An import of a team's book: the file's rows, classified, then committed and verified in the background.
+
+An ImportJob is staged first: the uploaded file's rows are parsed and stored as ImportRows, each classified
+against the CRM (new, unchanged, changed, duplicate, refused), and nothing in the CRM is touched. Committing
+writes every accepted row in one transaction and cuts the new counterparties into ImportChunks, each
+verified by one Celery task. The rows are the truth: a chunk's position and counts are committed after each
+check, so a reload, a lost message or a restarted worker resumes where it stopped (services/verify.py).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Workspace
+
+
+class JobStatus(models.TextChoices):
+    MAPPING = "mapping", _("Choose the columns")
+    STAGED = "staged", _("Preview")
+    VERIFYING = "verifying", _("Verifying")
+    DONE = "done", _("Done")
+
+
+class ImportJob(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    filename = models.CharField(max_length=200)
+    file_format = models.CharField(max_length=4)  # "csv" or "xlsx"
+    # What was detected (CSV only): shown on the preview so that a wrong guess is visible.
+    encoding = models.CharField(max_length=20, blank=True)
+    delimiter = models.CharField(max_length=4, blank=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.STAGED)
+    headers = models.JSONField(default=list)
+    # Our field -> the index of the file's column that holds it (services/columns.py).
+    mapping = models.JSONField(default=dict)
+    # Per classification, how many rows (see Classification); filled when the rows are classified.
+    counts = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # New counterparties the commit created, each verified once in the background (ImportChunk).
+    to_verify = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["workspace", "-created_at"], name="import_job_recent")]
+
+    def __str__(self) -> str:
+        return f"Import {self.pk} of {self.filename} ({self.status})"
+
+    @property
+    def is_committed(self) -> bool:
+        return self.committed_at is not None
+
+    def count(self, classification: str) -> int:
+        return int(self.counts.get(classification, 0))
+
+    @property
+    def accepted(self) -> int:
+        """Rows the commit writes something for."""
+        return self.count(Classification.NEW) + self.count(Classification.CHANGED)
+
+
+class Classification(models.TextChoices):
+    NEW = "new", _("New")
+    UNCHANGED = "unchanged", _("Already in the CRM, unchanged")
+    CHANGED = "changed", _("Already in the CRM, would change")
+    DUPLICATE = "duplicate", _("Duplicate within the file")
+    REFUSED = "refused", _("Refused")
+
+
+class ImportRow(models.Model):
+    """One non-empty row of the file: the cells as read, what they mean, and what the commit does with it."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
+    line = models.PositiveIntegerField(help_text="The row's number in the file (the header is row 1 or later).")
+    cells = models.JSONField(default=list)
+    classification = models.CharField(max_length=10, choices=Classification.choices, blank=True)
+    vat_number = models.CharField(max_length=20, blank=True, help_text="Normalised; empty when refused.")
+    name = models.CharField(max_length=200, blank=True)
+    address = models.TextField(blank=True)
+    external_reference = models.CharField(max_length=100, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    monitoring = models.CharField(max_length=8, blank=True)  # empty: not given
+    reason = models.TextField(blank=True, help_text="Why the row is refused, or which row it duplicates.")
+    warning = models.TextField(blank=True)
+    changes = models.JSONField(default=dict, blank=True)  # field -> [in the CRM, in the file]
+
+    class Meta:
+        ordering = ["line"]
+        constraints = [models.UniqueConstraint(fields=["job", "line"], name="import_row_once_per_line")]
+        indexes = [models.Index(fields=["job", "classification", "line"], name="import_row_by_class")]
+
+    def __str__(self) -> str:
+        return f"Row {self.line} of import {self.job_id}: {self.classification}"
+
+
+class ImportChunk(models.Model):
+    """A slice of a committed import's new counterparties, verified in order by one task at a time.
+
+    `position` counterparties of `counterparty_ids` are done; the counts say what they gave. A chunk is
+    dispatched (a message sent), picked (a worker holds it: its lease runs from `picked_at`, renewed after
+    every check) and finished.
+    """
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    counterparty_ids = models.JSONField(default=list)
+    position = models.PositiveIntegerField(default=0)
+    valid = models.PositiveIntegerField(default=0)
+    invalid = models.PositiveIntegerField(default=0)
+    unverified = models.PositiveIntegerField(default=0)
+    error = models.PositiveIntegerField(default=0)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    picked_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="import_chunk_once_per_number")]
+        indexes = [
+            # "What is unfinished in this workspace?" on every dispatch: only unfinished chunks are indexed.
+            models.Index(
+                fields=["workspace", "job", "number"], condition=models.Q(finished_at=None), name="import_chunk_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Chunk {self.number} of import {self.job_id}: {self.position}/{len(self.counterparty_ids)}"
+
+    @property
+    def size(self) -> int:
+        return len(self.counterparty_ids)
+
+
+def check_key(job_id: int, counterparty_id: int) -> str:
+    """The idempotency key of an import's check: a chunk run twice stores each check once."""
+    return f"import:{job_id}:{counterparty_id}"

@@ -1,0 +1,42 @@
+// The import's progress page: polls the small JSON endpoint and updates the figures in place, until the
+// import has finished. A separate file (the Content-Security-Policy runs no inline script); without
+// JavaScript the page shows the figures of when it was loaded, and a reload shows newer ones.
+"use strict";
+
+document.querySelectorAll("[data-import-progress]").forEach((section) => {
+  const url = section.dataset.importProgress;
+  const field = (name) => section.querySelector(`[data-field="${name}"]`);
+  const show = (data) => {
+    ["valid", "invalid", "unverified", "left"].forEach((name) => {
+      const element = field(name);
+      if (element) element.textContent = String(data[name]);
+    });
+    const bar = field("done");
+    if (bar) {
+      bar.max = data.to_verify;
+      bar.value = data.done;
+    }
+    const finish = field("estimated_finish");
+    if (finish) {
+      finish.textContent = data.estimated_finish ? new Date(data.estimated_finish).toLocaleString() : "—";
+    }
+    if (data.finished) {
+      field("state").textContent = section.dataset.finishedText || field("state").textContent;
+      section.dataset.finished = "true";
+    }
+  };
+  const poll = async () => {
+    try {
+      const response = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+      if (response.ok) {
+        const data = await response.json();
+        show(data);
+        if (data.finished) return;
+      }
+    } catch (error) {
+      // A network hiccup: the next poll tries again.
+    }
+    window.setTimeout(poll, 2000);
+  };
+  window.setTimeout(poll, 1000);
+});
