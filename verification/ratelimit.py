@@ -137,8 +137,9 @@ class Window:
       until the level of the last refusal (`ceiling`); above it, 1/PROBE_SUCCESSES: the window probes
       again now and then (a cap may rise), at the cost of one refusal per PROBE_SUCCESSES calls.
     - A refused call that was granted with k calls in flight shows that the cap is below k: the window
-      becomes at most k - 1 (and the ceiling k - 1), and is multiplied by BACKOFF once per CUT_HOLD
-      (the refusals of one burst cut once). At k = 1 the registry takes no call now: cool down.
+      becomes at most k - 1 (and the ceiling k - 1, the lowest of one burst's refusals), and is
+      multiplied by BACKOFF once per CUT_HOLD (one burst cuts once). At k = 1 the registry takes no call
+      now: cool down.
 
     RedisSlotLimiter runs the same rules in Lua (ratelimit_redis.py).
     """
@@ -161,10 +162,12 @@ class Window:
 
     def refused(self, in_flight: int, now: float) -> bool:
         """Shrink after a refusal; True when even one call was refused (the key must cool down)."""
+        known = float(max(self.low, in_flight - 1))
         if now - self.cut_at > CUT_HOLD:
-            self.w, self.cut_at = self.w * BACKOFF, now
-        known = max(self.low, in_flight - 1)
-        self.w, self.ceiling = max(float(self.low), min(self.w, known)), float(known)
+            self.w, self.cut_at, self.ceiling = self.w * BACKOFF, now, known
+        else:  # the same burst: its refusals arrive in any order, the lowest level is the one that holds
+            self.ceiling = min(self.ceiling or known, known)
+        self.w = max(float(self.low), min(self.w, self.ceiling))
         return in_flight - 1 < self.low
 
 

@@ -138,13 +138,17 @@ _REFUSED = (
     + """
 local k, low = tonumber(ARGV[1]), tonumber(ARGV[3])
 local w = window_w(KEYS[1], ARGV[2])
+local known = math.max(low, k - 1)
+local ceiling = known
 if now - tonumber(redis.call('HGET', KEYS[1], 'cut') or '0') > tonumber(ARGV[6]) then
   w = w * tonumber(ARGV[5])
   redis.call('HSET', KEYS[1], 'cut', tostring(now))
+else
+  local before = tonumber(redis.call('HGET', KEYS[1], 'ceiling') or '0')
+  if before > 0 and before < known then ceiling = before end
 end
-local known = math.max(low, k - 1)
-w = math.max(low, math.min(w, known))
-redis.call('HSET', KEYS[1], 'w', tostring(w), 'ceiling', tostring(known))
+w = math.max(low, math.min(w, ceiling))
+redis.call('HSET', KEYS[1], 'w', tostring(w), 'ceiling', tostring(ceiling))
 redis.call('PEXPIRE', KEYS[1], ARGV[8])
 if k - 1 < low then
   if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[7]) then redis.call('SET', KEYS[2], '1', 'PX', ARGV[7]) end

@@ -183,6 +183,23 @@ def test_a_refusal_caps_the_window_below_what_was_in_flight_and_growth_slows_abo
     assert window.limit == 3
 
 
+def test_the_refusals_of_one_burst_keep_the_lowest_level_whatever_their_order(make_limiter: Factory) -> None:
+    window = Window(w=5.0, low=1, high=20)
+    window.refused(in_flight=3, now=10.0)
+    window.refused(in_flight=5, now=10.2)  # granted earlier, answered later: says less
+    assert (window.limit, window.ceiling) == (2, 2.0)
+    limiter = make_limiter(5)
+    if isinstance(limiter, LocalSlotLimiter):
+        return
+    leases = [limiter.acquire("vies", "BE", timeout=1) for _ in range(5)]
+    for lease in (leases[2], leases[4]):  # the third and the fifth refused, the fifth's answer last
+        lease.refused = True
+        limiter.refused(lease)
+    for lease in leases:
+        lease.release()
+    assert limiter.window("vies", "BE") == pytest.approx(2.0, abs=0.02)
+
+
 def test_a_refusal_well_below_the_window_multiplies_it_down() -> None:
     window = Window(w=12.0, low=1, high=20)
     window.refused(in_flight=13, now=5.0)
