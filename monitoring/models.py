@@ -17,62 +17,101 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from crm.models import Counterparty, MonitoringFrequency, VerificationCheck, Workspace
 
 
 class RunTrigger(models.TextChoices):
-    SCHEDULE = "schedule", "The daily schedule"
+    SCHEDULE = "schedule", _("The daily schedule")
     COMMAND = "command", "run_monitoring"
     COMMAND_SYNC = "command_sync", "run_monitoring --sync"
-    OWNER = "owner", "An owner's run now"
+    OWNER = "owner", _("An owner's run now")
 
 
 class MonitoringRun(models.Model):
     """One fan-out and, as its re-checks finish, what they found."""
 
-    trigger = models.CharField(max_length=16, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE)
+    trigger = models.CharField(
+        max_length=16, choices=RunTrigger.choices, default=RunTrigger.SCHEDULE, verbose_name=_("trigger")
+    )
     # Set for a run an owner started for their own workspace: it re-checks that workspace's monitored
     # counterparties only. None for the scheduled runs, which take every workspace's due ones.
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, null=True, blank=True, related_name="+", verbose_name=_("workspace")
+    )
     # Counterparties due at this instant belong to the run; their next due time is counted from it.
-    started_at = models.DateTimeField(default=timezone.now)
-    fanned_out_at = models.DateTimeField(null=True, blank=True, help_text="Every due counterparty was enqueued.")
-    finished_at = models.DateTimeField(null=True, blank=True, help_text="Every re-check of the run has finished.")
+    started_at = models.DateTimeField(default=timezone.now, verbose_name=_("started at"))
+    fanned_out_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Every due counterparty was enqueued."), verbose_name=_("fanned out at")
+    )
+    finished_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("Every re-check of the run has finished."), verbose_name=_("finished at")
+    )
     # Totals. `due` is counted when the run starts, `enqueued` by each chunk of the fan-out, `redispatched`
     # by the reconciler; the outcome totals are counted from the Recheck rows when the run ends (no
     # re-check writes this row: it would be one hot row for a whole night). See totals().
-    due = models.PositiveIntegerField(default=0, help_text="Monitored counterparties due when the run started.")
+    due = models.PositiveIntegerField(
+        default=0, help_text=_("Monitored counterparties due when the run started."), verbose_name=_("due")
+    )
     enqueued = models.PositiveIntegerField(
-        default=0, help_text="Counterparties claimed; each has a Recheck row and is re-checked once by the run."
+        default=0,
+        help_text=_("Counterparties claimed; each has a Recheck row and is re-checked once by the run."),
+        verbose_name=_("enqueued"),
     )
-    checked = models.PositiveIntegerField(default=0, help_text="Re-checks that got a definitive answer.")
+    checked = models.PositiveIntegerField(
+        default=0, help_text=_("Re-checks that got a definitive answer."), verbose_name=_("checked")
+    )
     changed = models.PositiveIntegerField(
-        default=0, help_text="Counterparties whose validity, name or address changed."
+        default=0, help_text=_("Counterparties whose validity, name or address changed."), verbose_name=_("changed")
     )
-    unverified = models.PositiveIntegerField(default=0, help_text="Re-checks still unverified after every retry.")
-    retried = models.PositiveIntegerField(default=0, help_text="Unverified attempts that were retried.")
-    skipped = models.PositiveIntegerField(default=0, help_text="Monitoring turned off before the re-check ran.")
-    alerts = models.PositiveIntegerField(default=0, help_text="Alerts created.")
+    unverified = models.PositiveIntegerField(
+        default=0, help_text=_("Re-checks still unverified after every retry."), verbose_name=_("unverified")
+    )
+    retried = models.PositiveIntegerField(
+        default=0, help_text=_("Unverified attempts that were retried."), verbose_name=_("retried")
+    )
+    skipped = models.PositiveIntegerField(
+        default=0, help_text=_("Monitoring turned off before the re-check ran."), verbose_name=_("skipped")
+    )
+    alerts = models.PositiveIntegerField(default=0, help_text=_("Alerts created."), verbose_name=_("alerts"))
     missed = models.PositiveIntegerField(
-        default=0, help_text="Re-checks not done when the run's window ended (the run is incomplete)."
+        default=0,
+        help_text=_("Re-checks not done when the run's window ended (the run is incomplete)."),
+        verbose_name=_("missed"),
     )
     redispatched = models.PositiveIntegerField(
-        default=0, help_text="Re-check messages the reconciler sent again because the first one was lost."
+        default=0,
+        help_text=_("Re-check messages the reconciler sent again because the first one was lost."),
+        verbose_name=_("redispatched"),
     )
     # When the fan-out last claimed a chunk: a fan-out that stops making progress is resumed.
-    fan_out_progress_at = models.DateTimeField(null=True, blank=True)
+    fan_out_progress_at = models.DateTimeField(null=True, blank=True, verbose_name=_("fan out progress at"))
     # Computed once when the run starts (from the daily schedule), so every re-check of it agrees.
-    daily_due_next = models.DateTimeField(null=True, blank=True, help_text="When a daily counterparty is due again.")
-    weekly_due_next = models.DateTimeField(null=True, blank=True, help_text="When a weekly counterparty is due again.")
+    daily_due_next = models.DateTimeField(
+        null=True, blank=True, help_text=_("When a daily counterparty is due again."), verbose_name=_("daily due next")
+    )
+    weekly_due_next = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("When a weekly counterparty is due again."),
+        verbose_name=_("weekly due next"),
+    )
     incomplete_reason = models.TextField(
-        blank=True, help_text="Why the run ended with re-checks not done; empty for a complete run."
+        blank=True,
+        help_text=_("Why the run ended with re-checks not done; empty for a complete run."),
+        verbose_name=_("incomplete reason"),
     )
     owners_told_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the owners of the workspaces concerned were told it is incomplete."
+        null=True,
+        blank=True,
+        help_text=_("When the owners of the workspaces concerned were told it is incomplete."),
+        verbose_name=_("owners told at"),
     )
 
     class Meta:
+        verbose_name = _("monitoring run")
+        verbose_name_plural = _("monitoring runs")
         ordering = ["-started_at", "-id"]
         get_latest_by = "started_at"
 
@@ -143,37 +182,48 @@ class MonitoringRun(models.Model):
 
 
 class RecheckOutcome(models.TextChoices):
-    PENDING = "pending", "Pending"
-    CHECKED = "checked", "Checked"
-    UNVERIFIED = "unverified", "Unverified after every retry"
-    SKIPPED = "skipped", "Skipped (monitoring turned off)"
-    MISSED = "missed", "Not re-checked before the run's window ended"
+    PENDING = "pending", _("Pending")
+    CHECKED = "checked", _("Checked")
+    UNVERIFIED = "unverified", _("Unverified after every retry")
+    SKIPPED = "skipped", _("Skipped (monitoring turned off)")
+    MISSED = "missed", _("Not re-checked before the run's window ended")
 
 
 class Recheck(models.Model):
     """One counterparty's re-check within one run: claimed by the fan-out, finished once by a task."""
 
-    run = models.ForeignKey(MonitoringRun, on_delete=models.CASCADE, related_name="rechecks")
-    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="+")
-    # Denormalised from the counterparty so a workspace's share of a run is one indexed GROUP BY.
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    outcome = models.CharField(max_length=12, choices=RecheckOutcome.choices, default=RecheckOutcome.PENDING)
-    # Stored attempts; the current attempt's number is this count (its idempotency key ends with it).
-    attempts = models.PositiveSmallIntegerField(default=0)
-    changed = models.BooleanField(default=False)
-    alerts = models.PositiveSmallIntegerField(default=0)
-    last_check = models.ForeignKey(
-        VerificationCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    run = models.ForeignKey(MonitoringRun, on_delete=models.CASCADE, related_name="rechecks", verbose_name=_("run"))
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.CASCADE, related_name="+", verbose_name=_("counterparty")
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    # Denormalised from the counterparty so a workspace's share of a run is one indexed GROUP BY.
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", verbose_name=_("workspace"))
+    outcome = models.CharField(
+        max_length=12, choices=RecheckOutcome.choices, default=RecheckOutcome.PENDING, verbose_name=_("outcome")
+    )
+    # Stored attempts; the current attempt's number is this count (its idempotency key ends with it).
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    changed = models.BooleanField(default=False, verbose_name=_("changed"))
+    alerts = models.PositiveSmallIntegerField(default=0, verbose_name=_("alerts"))
+    last_check = models.ForeignKey(
+        VerificationCheck,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last check"),
+    )
+    created_at = models.DateTimeField(default=timezone.now, verbose_name=_("created at"))
     # The current attempt: when it is due (the claim, or a retry's backoff), when its message was last
     # published (None: never, e.g. the broker was down) and when a worker last started it (None: not yet).
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    picked_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    dispatched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dispatched at"))
+    picked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("picked at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("recheck")
+        verbose_name_plural = _("rechecks")
         ordering = ["id"]
         constraints = [
             # A counterparty is claimed at most once per run.
