@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -14,7 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from crm.models import Alert, Membership, Role
+from crm.models import Alert, Role
+from crm.permissions import require_role
 from crm.untrusted import is_storable_text, object_id
 
 from ..filters import AlertFilter
@@ -26,15 +26,6 @@ PAGE_SIZE = 50
 
 def _workspace_alerts(request: HttpRequest):
     return Alert.objects.filter(workspace=request.workspace)
-
-
-def _require_member(request: HttpRequest) -> None:
-    """Viewers read and export; acknowledging is a change, for members and owners."""
-    role = Membership.objects.filter(workspace=request.workspace, user=request.user).values_list("role", flat=True)
-    if role.first() in (None, Role.VIEWER):
-        raise PermissionDenied(
-            _("Your role in this workspace is viewer: you can read and export, not change anything.")
-        )
 
 
 @login_required
@@ -72,7 +63,7 @@ def alert_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(_workspace_alerts(request), pk=pk)
-    _require_member(request)
+    require_role(request, Role.MEMBER)  # viewers read and export; acknowledging is a change
     form = AcknowledgeForm(request.POST)
     if not form.is_valid():
         return render(request, "dashboard/alert_detail.html", {"alert": alert, "form": form}, status=400)
@@ -89,7 +80,7 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def alert_bulk_acknowledge(request: HttpRequest) -> HttpResponse:
-    _require_member(request)
+    require_role(request, Role.MEMBER)  # viewers read and export; acknowledging is a change
     raw = request.POST.getlist("alert")
     ids = [object_id(value) for value in raw]
     if not raw or None in ids:

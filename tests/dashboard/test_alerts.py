@@ -94,7 +94,10 @@ def test_acknowledging_in_bulk_touches_only_the_workspaces_open_alerts(owner, al
 def test_a_viewer_reads_the_inbox_but_cannot_acknowledge(owner, alerts):
     viewer = _actor(owner.workspace, Role.VIEWER)
     alert = alerts["critical"]
-    assert viewer.client.get(reverse("dashboard:alert_list")).status_code == 200
+    listing = viewer.client.get(reverse("dashboard:alert_list"))
+    assert listing.status_code == 200 and b"bulk-acknowledge" not in listing.content  # offered no change
+    detail = viewer.client.get(reverse("dashboard:alert_detail", args=[alert.pk])).content.decode()
+    assert reverse("dashboard:alert_acknowledge", args=[alert.pk]) not in detail
     assert viewer.client.post(reverse("dashboard:alert_acknowledge", args=[alert.pk])).status_code == 403
     bulk = viewer.client.post(reverse("dashboard:alert_bulk_acknowledge"), {"alert": [alert.pk]})
     assert bulk.status_code == 403
