@@ -138,3 +138,14 @@ def test_the_counterparty_page_links_each_check_to_its_proof(owner, check):
     assert reverse("dashboard:check_proof_pdf", args=[check.pk]) in page
     assert f"{reverse('dashboard:audit')}?counterparty={check.counterparty_id}" in page
     assert f"{reverse('dashboard:alert_list')}?counterparty={check.counterparty_id}" in page
+
+
+def test_too_many_checks_for_one_workbook_are_sent_back_to_choose_fewer_days_or_csv(owner, check, monkeypatch):
+    monkeypatch.setattr("dashboard.views.audit.XLSX_MAX_ROWS", 0)
+    days = {"date_from": "2026-06-17", "date_to": "2026-06-17"}
+
+    response = owner.client.get(reverse("dashboard:audit_export_xlsx"), days, follow=True)
+
+    assert response.redirect_chain[0][0].startswith(reverse("dashboard:audit"))
+    page = response.content.decode()
+    assert "1 checks are too many for one Excel file (at most 0)" in page and 'value="2026-06-17"' in page
