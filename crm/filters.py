@@ -9,13 +9,15 @@ ARCHIVED, ALL = "archived", "all"
 
 
 class CounterpartyFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="search", label="Search")
+    q = django_filters.CharFilter(method="search", label=_("Search"))
     # The vocabulary's words (crm/vocabulary.py): the statuses a counterparty can have, "not checked",
     # and "last attempt failed", which is what the badge of that name shows.
     status = django_filters.ChoiceFilter(
         choices=vocabulary.status_filter_choices, method="by_status", empty_label=_("Any status")
     )
-    monitoring = django_filters.ChoiceFilter(choices=MonitoringFrequency.choices, empty_label="Any monitoring")
+    monitoring = django_filters.ChoiceFilter(
+        choices=MonitoringFrequency.choices, empty_label=_("Any monitoring"), label=_("Monitoring")
+    )
     # Archived counterparties are out of the default list (and so of its exports) but one choice away.
     archived = django_filters.ChoiceFilter(
         choices=[(ARCHIVED, _("Archived")), (ALL, _("Active and archived"))],
@@ -26,7 +28,14 @@ class CounterpartyFilter(django_filters.FilterSet):
     tag = django_filters.CharFilter(field_name="tags__name", lookup_expr="iexact", label=_("Tag"))
     ordering = django_filters.OrderingFilter(
         fields=(("name", "name"), ("vat_number", "vat"), ("last_checked_at", "checked"), ("status", "status")),
-        empty_label="Default order",
+        field_labels={
+            "name": _("Name"),
+            "vat_number": _("VAT number"),
+            "last_checked_at": _("Last check"),
+            "status": _("Status"),
+        },
+        empty_label=_("Default order"),
+        label=_("Order"),
     )
 
     class Meta:

@@ -164,11 +164,15 @@ class RequesterForm(StorableInputMixin, forms.Form):
 class VerifyForm(StorableInputMixin, forms.Form):
     """A counterparty to verify, and the requester company the consultation number is issued to."""
 
-    vat_number = forms.CharField(label="VAT number", max_length=64, help_text="With its country code, e.g. DE136695976")
-    name = forms.CharField(label="Name", max_length=200, required=False)
-    address = forms.CharField(label="Address", max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    requester_vat_number = forms.CharField(label="Your company's VAT number", max_length=64, required=False)
-    requester_name = forms.CharField(label="Your company's name", max_length=200, required=False)
+    vat_number = forms.CharField(
+        label=_("VAT number"), max_length=64, help_text=_("With its country code, e.g. DE136695976")
+    )
+    name = forms.CharField(label=_("Name"), max_length=200, required=False)
+    address = forms.CharField(
+        label=_("Address"), max_length=500, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    requester_vat_number = forms.CharField(label=_("Your company's VAT number"), max_length=64, required=False)
+    requester_name = forms.CharField(label=_("Your company's name"), max_length=200, required=False)
 
     def clean_vat_number(self) -> NormalisedVat:
         return _normalised(self.cleaned_data["vat_number"])
@@ -180,7 +184,7 @@ class VerifyForm(StorableInputMixin, forms.Form):
     def clean(self) -> dict:
         cleaned = super().clean()
         if cleaned.get("requester_vat_number") and not cleaned.get("requester_name", "").strip():
-            self.add_error("requester_name", "Give your company's name with its VAT number.")
+            self.add_error("requester_name", _("Give your company's name with its VAT number."))
         return cleaned
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from accounts.countries import country_name
 from crm.models import CheckResult, CheckStatus, Company, VerificationCheck
 
 FORMAT_SERVICE = "format"
@@ -144,7 +145,10 @@ def proof_pdf(proof: Proof, *, workspace_name: str) -> bytes:
         pdf.ln(2)
         heading(f"{item.service_label}: {result.get_status_display()}")
         if item.is_registry:
-            fact(_("Member state asked"), result.country_code)
+            fact(
+                _("Member state asked"),
+                f"{country_name(result.country_code)} ({result.country_code})" if result.country_code else "",
+            )
             fact(_("Registered name"), _disclosed(result, result.registered_name))
             fact(_("Registered address"), _disclosed(result, result.registered_address))
             fact(_("Consultation number"), result.consultation_number)

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MonitoringConfig(AppConfig):
     name = "monitoring"
-    verbose_name = "Monitoring"
+    verbose_name = _("Monitoring")
 
     def ready(self) -> None:
         # crm's exports say when a counterparty is next re-checked; only monitoring knows (the schedule),

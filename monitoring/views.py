@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Counterparty, MonitoringFrequency, Role
@@ -92,7 +93,11 @@ def counterparty_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
     if request.headers.get(FETCH_HEADER) == "fetch":
         card = monitoring_card(counterparty)
         return HttpResponse(render_to_string("monitoring/_card.html", {"card": card}, request=request))
-    messages.success(request, f"Monitoring of {counterparty.display_name}: {counterparty.get_monitoring_display()}.")
+    messages.success(
+        request,
+        _("Monitoring of %(name)s: %(frequency)s.")
+        % {"name": counterparty.display_name, "frequency": counterparty.get_monitoring_display()},
+    )
     return redirect("crm:counterparty_detail", pk=counterparty.pk)
 
 
@@ -111,11 +116,19 @@ def bulk_monitoring(request: HttpRequest) -> HttpResponse:
     if None in ids:
         return HttpResponseBadRequest(_("counterparty must be the ids of counterparties."), content_type="text/plain")
     if not ids:
-        messages.warning(request, "Tick at least one counterparty first.")
+        messages.warning(request, _("Tick at least one counterparty first."))
         return HttpResponseRedirect(back)
     updated = counterparty_monitoring_set(
         workspace=request.workspace, counterparty_ids=ids, frequency=frequency, actor=request.user
     )
-    label = MonitoringFrequency(frequency).label.lower()
-    messages.success(request, f"Monitoring {label} for {updated} counterpart{'y' if updated == 1 else 'ies'}.")
+    label = str(MonitoringFrequency(frequency).label).lower()
+    messages.success(
+        request,
+        ngettext(
+            "Monitoring %(frequency)s for %(count)d counterparty.",
+            "Monitoring %(frequency)s for %(count)d counterparties.",
+            updated,
+        )
+        % {"frequency": label, "count": updated},
+    )
     return HttpResponseRedirect(back)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.middleware import QUERY_PARAMETER
@@ -55,7 +56,7 @@ def index(request: HttpRequest) -> HttpResponse:
             preference = form.save(commit=False)
             preference.updated_at = timezone.now()
             preference.save()
-            messages.success(request, "Notification preferences saved.")
+            messages.success(request, _("Notification preferences saved."))
             return redirect("notifications:index")
     is_owner = workspace.is_owner(request.user)
     failures = (
@@ -100,7 +101,7 @@ def channel_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _announce_saved(request: HttpRequest, channel: ChatChannel, form: ChannelForm) -> None:
-    messages.success(request, f"Channel “{channel.name}” saved.")
+    messages.success(request, _("Channel “%(name)s” saved.") % {"name": channel.name})
     if form.generated_secret:
         messages.warning(
             request,
@@ -113,7 +114,7 @@ def _announce_saved(request: HttpRequest, channel: ChatChannel, form: ChannelFor
 def channel_delete(request: HttpRequest, pk: int) -> HttpResponse:
     channel = _owned_channel(request, pk)
     channel.delete()
-    messages.success(request, f"Channel “{channel.name}” removed.")
+    messages.success(request, _("Channel “%(name)s” removed.") % {"name": channel.name})
     return redirect("notifications:index")
 
 
@@ -124,9 +125,12 @@ def channel_test(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         channel_send_test(channel=channel)
     except TransportError as error:
-        messages.error(request, f"The test message to “{channel.name}” failed: {error.message}")
+        messages.error(
+            request,
+            _("The test message to “%(name)s” failed: %(error)s") % {"name": channel.name, "error": error.message},
+        )
     else:
-        messages.success(request, f"Test message sent to “{channel.name}”.")
+        messages.success(request, _("Test message sent to “%(name)s”.") % {"name": channel.name})
     return redirect("notifications:index")
 
 
@@ -137,5 +141,5 @@ def delivery_retry_view(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = get_object_or_404(Delivery, pk=pk, workspace=workspace)
     if delivery_retry(delivery=delivery):
         transaction.on_commit(lambda: send_deliveries.delay([delivery.pk]))
-        messages.success(request, f"Sending again to {delivery.address}.")
+        messages.success(request, _("Sending again to %(address)s.") % {"address": delivery.address})
     return redirect("notifications:index")

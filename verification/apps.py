@@ -4,6 +4,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.core.signals import setting_changed
+from django.utils.translation import gettext_lazy as _
 
 # Settings the process-wide registry limiter is built from (see verification/ratelimit.py).
 _LIMITER_SETTINGS = frozenset(
@@ -28,7 +29,7 @@ def _rebuild_limiter(*, setting: str, **kwargs: Any) -> None:
 
 class VerificationConfig(AppConfig):
     name = "verification"
-    verbose_name = "Verification"
+    verbose_name = _("Verification")
 
     def ready(self) -> None:
         setting_changed.connect(_rebuild_limiter, dispatch_uid="verification.rebuild_limiter")

@@ -28,6 +28,9 @@ from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 from stdnum.util import get_cc_module
 
@@ -52,11 +55,11 @@ class _Shape:
     pattern: re.Pattern[str]
     lengths: frozenset[int]
     alphabet: str
-    description: str  # for messages: what a number of this country looks like
+    description: str | Promise  # for messages: what a number of this country looks like (translated)
     example: str
 
 
-def _shape(pattern: str, lengths: set[int], alphabet: str, description: str, example: str) -> _Shape:
+def _shape(pattern: str, lengths: set[int], alphabet: str, description: str | Promise, example: str) -> _Shape:
     return _Shape(re.compile(pattern, re.ASCII), frozenset(lengths), alphabet, description, example)
 
 
@@ -66,56 +69,56 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # Keyed by the VIES country code (EL for Greece, XI for Northern Ireland). Lengths and characters follow
 # the VIES formats; the finer rules (leading digits, check digits) are left to python-stdnum.
 _SHAPES: dict[str, _Shape] = {
-    "AT": _shape(r"U\d{8}", {9}, "U" + _DIGITS, "'U' followed by 8 digits", "ATU13585627"),
-    "BE": _shape(r"\d{10}", {10}, _DIGITS, "10 digits", "BE0403019261"),
-    "BG": _shape(r"\d{9,10}", {9, 10}, _DIGITS, "9 or 10 digits", "BG175074752"),
-    "CY": _shape(r"\d{8}[A-Z]", {9}, _DIGITS + _LETTERS, "8 digits and a letter", "CY10259033P"),
-    "CZ": _shape(r"\d{8,10}", {8, 9, 10}, _DIGITS, "8, 9 or 10 digits", "CZ25123891"),
-    "DE": _shape(r"\d{9}", {9}, _DIGITS, "9 digits", "DE136695976"),
-    "DK": _shape(r"\d{8}", {8}, _DIGITS, "8 digits", "DK13585628"),
-    "EE": _shape(r"\d{9}", {9}, _DIGITS, "9 digits", "EE100594102"),
-    "EL": _shape(r"\d{9}", {9}, _DIGITS, "9 digits", "EL094259216"),
+    "AT": _shape(r"U\d{8}", {9}, "U" + _DIGITS, _("'U' followed by 8 digits"), "ATU13585627"),
+    "BE": _shape(r"\d{10}", {10}, _DIGITS, _("10 digits"), "BE0403019261"),
+    "BG": _shape(r"\d{9,10}", {9, 10}, _DIGITS, _("9 or 10 digits"), "BG175074752"),
+    "CY": _shape(r"\d{8}[A-Z]", {9}, _DIGITS + _LETTERS, _("8 digits and a letter"), "CY10259033P"),
+    "CZ": _shape(r"\d{8,10}", {8, 9, 10}, _DIGITS, _("8, 9 or 10 digits"), "CZ25123891"),
+    "DE": _shape(r"\d{9}", {9}, _DIGITS, _("9 digits"), "DE136695976"),
+    "DK": _shape(r"\d{8}", {8}, _DIGITS, _("8 digits"), "DK13585628"),
+    "EE": _shape(r"\d{9}", {9}, _DIGITS, _("9 digits"), "EE100594102"),
+    "EL": _shape(r"\d{9}", {9}, _DIGITS, _("9 digits"), "EL094259216"),
     "ES": _shape(
         r"(?!\d{9}$)[0-9A-Z]\d{7}[0-9A-Z]",
         {9},
         _DIGITS + _LETTERS,
-        "9 characters, the first or the last a letter",
+        _("9 characters, the first or the last a letter"),
         "ESB64717838",
     ),
-    "FI": _shape(r"\d{8}", {8}, _DIGITS, "8 digits", "FI20774740"),
+    "FI": _shape(r"\d{8}", {8}, _DIGITS, _("8 digits"), "FI20774740"),
     "FR": _shape(
         r"[0-9A-HJ-NP-Z]{2}\d{9}",
         {11},
         _DIGITS + _LETTERS.replace("I", "").replace("O", ""),
-        "a 2-character key and 9 digits",
+        _("a 2-character key and 9 digits"),
         "FR40303265045",
     ),
-    "HR": _shape(r"\d{11}", {11}, _DIGITS, "11 digits", "HR33392005961"),
-    "HU": _shape(r"\d{8}", {8}, _DIGITS, "8 digits", "HU12892312"),
+    "HR": _shape(r"\d{11}", {11}, _DIGITS, _("11 digits"), "HR33392005961"),
+    "HU": _shape(r"\d{8}", {8}, _DIGITS, _("8 digits"), "HU12892312"),
     "IE": _shape(
         r"\d[0-9A-Z+*]\d{5}[A-W]{1,2}",
         {8, 9},
         _DIGITS + _LETTERS + "+*",
-        "7 digits and 1 or 2 letters",
+        _("7 digits and 1 or 2 letters"),
         "IE6433435OA",
     ),
-    "IT": _shape(r"\d{11}", {11}, _DIGITS, "11 digits", "IT00743110157"),
-    "LT": _shape(r"\d{9}|\d{12}", {9, 12}, _DIGITS, "9 or 12 digits", "LT119511515"),
-    "LU": _shape(r"\d{8}", {8}, _DIGITS, "8 digits", "LU15027442"),
-    "LV": _shape(r"\d{11}", {11}, _DIGITS, "11 digits", "LV40003521600"),
-    "MT": _shape(r"\d{8}", {8}, _DIGITS, "8 digits", "MT11679112"),
-    "NL": _shape(r"\d{9}B\d{2}", {12}, _DIGITS + "B", "9 digits, 'B' and 2 digits", "NL004495445B01"),
-    "PL": _shape(r"\d{10}", {10}, _DIGITS, "10 digits", "PL8567346215"),
-    "PT": _shape(r"\d{9}", {9}, _DIGITS, "9 digits", "PT501964843"),
-    "RO": _shape(r"\d{2,10}", set(range(2, 11)), _DIGITS, "2 to 10 digits", "RO18547290"),
-    "SE": _shape(r"\d{10}01", {12}, _DIGITS, "12 digits ending in 01", "SE123456789701"),
-    "SI": _shape(r"\d{8}", {8}, _DIGITS, "8 digits", "SI50223054"),
-    "SK": _shape(r"\d{10}", {10}, _DIGITS, "10 digits", "SK2022749619"),
+    "IT": _shape(r"\d{11}", {11}, _DIGITS, _("11 digits"), "IT00743110157"),
+    "LT": _shape(r"\d{9}|\d{12}", {9, 12}, _DIGITS, _("9 or 12 digits"), "LT119511515"),
+    "LU": _shape(r"\d{8}", {8}, _DIGITS, _("8 digits"), "LU15027442"),
+    "LV": _shape(r"\d{11}", {11}, _DIGITS, _("11 digits"), "LV40003521600"),
+    "MT": _shape(r"\d{8}", {8}, _DIGITS, _("8 digits"), "MT11679112"),
+    "NL": _shape(r"\d{9}B\d{2}", {12}, _DIGITS + "B", _("9 digits, 'B' and 2 digits"), "NL004495445B01"),
+    "PL": _shape(r"\d{10}", {10}, _DIGITS, _("10 digits"), "PL8567346215"),
+    "PT": _shape(r"\d{9}", {9}, _DIGITS, _("9 digits"), "PT501964843"),
+    "RO": _shape(r"\d{2,10}", set(range(2, 11)), _DIGITS, _("2 to 10 digits"), "RO18547290"),
+    "SE": _shape(r"\d{10}01", {12}, _DIGITS, _("12 digits ending in 01"), "SE123456789701"),
+    "SI": _shape(r"\d{8}", {8}, _DIGITS, _("8 digits"), "SI50223054"),
+    "SK": _shape(r"\d{10}", {10}, _DIGITS, _("10 digits"), "SK2022749619"),
     "XI": _shape(
         r"\d{9}|\d{12}|(?:GD|HA)\d{3}|(?:GD|HA)8888\d{5}",
         {5, 9, 11, 12},
         _DIGITS + "GDHA",
-        "9 or 12 digits (or GD/HA and 3 digits)",
+        _("9 or 12 digits (or GD/HA and 3 digits)"),
         "XI980780684",
     ),
 }
@@ -132,13 +135,13 @@ _SHAPES.update(
             _SHAPES["XI"].pattern.pattern,
             set(_SHAPES["XI"].lengths),
             _SHAPES["XI"].alphabet,
-            "9 or 12 digits (or GD/HA and 3 digits)",
+            _("9 or 12 digits (or GD/HA and 3 digits)"),
             "GB980780684",
         ),
         "CH": _shape(
-            r"\d{9}", {9}, _DIGITS, "'CHE' and 9 digits (MWST, TVA or IVA may follow)", "CHE-113.552.284 MWST"
+            r"\d{9}", {9}, _DIGITS, _("'CHE' and 9 digits (MWST, TVA or IVA may follow)"), "CHE-113.552.284 MWST"
         ),
-        "NO": _shape(r"\d{9}MVA", {12}, _DIGITS + "MVA", "9 digits followed by MVA", "NO995525828MVA"),
+        "NO": _shape(r"\d{9}MVA", {12}, _DIGITS + "MVA", _("9 digits followed by MVA"), "NO995525828MVA"),
     }
 )
 COUNTRY_CODES: frozenset[str] = frozenset(_SHAPES)
@@ -150,7 +153,7 @@ _SWISS_SUFFIXES = ("MWST", "TVA", "IVA")  # German, French, Italian for "VAT"; o
 
 # Prefixes that look like a country but are not checked, with a message that tells the user why.
 _NOT_CHECKED = {
-    "EU": "EU-prefixed numbers are non-Union OSS registrations; no registry checks them.",
+    "EU": _("EU-prefixed numbers are non-Union OSS registrations; no registry checks them."),
 }
 
 
@@ -158,7 +161,7 @@ class InvalidVatNumber(ValueError):
     """The input cannot be a VAT number: it is refused before any registry is asked.
 
     ``code`` is stable and machine-readable ("empty", "missing_country", "unknown_country",
-    "invalid_length", "invalid_format"); ``message`` is meant for the user.
+    "invalid_length", "invalid_format"); ``message`` is meant for the user, in the active language.
     """
 
     def __init__(self, message: str, code: str) -> None:
@@ -202,13 +205,13 @@ def normalise_vat(raw: str | None) -> NormalisedVat:
     """
     cleaned = _clean(raw or "")
     if not cleaned:
-        raise InvalidVatNumber("Enter a VAT number.", "empty")
+        raise InvalidVatNumber(gettext("Enter a VAT number."), "empty")
     if len(cleaned) > _MAX_INPUT:
-        raise InvalidVatNumber("This is far too long to be a VAT number.", "invalid_length")
+        raise InvalidVatNumber(gettext("This is far too long to be a VAT number."), "invalid_length")
     bad = sorted({ch for ch in cleaned if ch not in _DIGITS + _LETTERS + "+*"})
     if bad:
         shown = " ".join(repr(ch) for ch in bad[:5])
-        raise InvalidVatNumber(f"A VAT number cannot contain {shown}.", "invalid_format")
+        raise InvalidVatNumber(gettext("A VAT number cannot contain %(shown)s.") % {"shown": shown}, "invalid_format")
 
     country = _country(cleaned)
     shape = _SHAPES[country]
@@ -216,7 +219,10 @@ def normalise_vat(raw: str | None) -> NormalisedVat:
     number = _national_number(country, cleaned[2:])
     if not number:
         raise InvalidVatNumber(
-            f"The number after {prefix} is missing: {country} numbers are {shape.description}, e.g. {shape.example}.",
+            gettext(
+                "The number after %(prefix)s is missing: %(country)s numbers are %(description)s, e.g. %(example)s."
+            )
+            % {"prefix": prefix, "country": country, "description": shape.description, "example": shape.example},
             "invalid_length",
         )
     _check_shape(country, number)
@@ -235,18 +241,17 @@ def _country(cleaned: str) -> str:
     prefix = cleaned[:2]
     if not (len(prefix) == 2 and prefix.isascii() and prefix.isalpha()):
         raise InvalidVatNumber(
-            "Start the VAT number with its two-letter country code, e.g. DE136695976 or FR40303265045.",
+            gettext("Start the VAT number with its two-letter country code, e.g. DE136695976 or FR40303265045."),
             "missing_country",
         )
     prefix = _ALIASES.get(prefix, prefix)
     if prefix in _SHAPES:
         return prefix
-    message = _NOT_CHECKED.get(
-        prefix,
-        f"{prefix} is not a country code we check: the EU-27 (Greece as EL), XI (Northern Ireland), "
-        "GB (the United Kingdom), CHE (Switzerland) and NO (Norway).",
-    )
-    raise InvalidVatNumber(message, "unknown_country")
+    message = _NOT_CHECKED.get(prefix) or gettext(
+        "%(prefix)s is not a country code we check: the EU-27 (Greece as EL), XI (Northern Ireland), "
+        "GB (the United Kingdom), CHE (Switzerland) and NO (Norway)."
+    ) % {"prefix": prefix}
+    raise InvalidVatNumber(str(message), "unknown_country")
 
 
 def _national_number(country: str, rest: str) -> str:
@@ -279,7 +284,9 @@ def _national_suffixed(country: str, rest: str) -> str:
         elif not rest[:1].isdigit():
             shape = _SHAPES["CH"]
             raise InvalidVatNumber(
-                f"Swiss numbers start with CHE: {shape.description}, e.g. {shape.example}.", "invalid_format"
+                gettext("Swiss numbers start with CHE: %(description)s, e.g. %(example)s.")
+                % {"description": shape.description, "example": shape.example},
+                "invalid_format",
             )
         if rest.startswith("CHE"):  # "CHE CHE-113.552.284"
             rest = rest[3:]
@@ -303,14 +310,24 @@ def _check_shape(country: str, number: str) -> None:
     shape = _SHAPES[country]
     if shape.pattern.fullmatch(number):
         return
-    hint = f"{country} numbers are {shape.description}, e.g. {shape.example}."
+    hint = _hint(country, shape)
     wrong = sorted({ch for ch in number if ch not in shape.alphabet})
     if wrong:
-        shown = ", ".join(repr(ch) for ch in wrong[:5])
-        raise InvalidVatNumber(f"{hint} This one contains {shown}.", "invalid_format")
+        contains = gettext("This one contains %(shown)s.") % {"shown": ", ".join(repr(ch) for ch in wrong[:5])}
+        raise InvalidVatNumber(f"{hint} {contains}", "invalid_format")
     if len(number) not in shape.lengths:
-        raise InvalidVatNumber(f"{hint} This one has {len(number)} characters.", "invalid_length")
-    raise InvalidVatNumber(f"{hint} This one does not have that form.", "invalid_format")
+        length = gettext("This one has %(count)d characters.") % {"count": len(number)}
+        raise InvalidVatNumber(f"{hint} {length}", "invalid_length")
+    form = gettext("This one does not have that form.")
+    raise InvalidVatNumber(f"{hint} {form}", "invalid_format")
+
+
+def _hint(country: str, shape: _Shape) -> str:
+    return gettext("%(country)s numbers are %(description)s, e.g. %(example)s.") % {
+        "country": country,
+        "description": shape.description,
+        "example": shape.example,
+    }
 
 
 def _check_rules(country: str, number: str) -> NormalisedVat:
@@ -322,20 +339,20 @@ def _check_rules(country: str, number: str) -> NormalisedVat:
     try:
         _module(country).validate(checked)
     except InvalidChecksum:
-        warning = "The check digit does not match; the registry decides whether the number exists."
+        # Kept with the check in English (evidence); pages translate it when they show it.
+        warning = gettext_noop("The check digit does not match; the registry decides whether the number exists.")
         return NormalisedVat(country, number, checksum_ok=False, warning=warning, prefix=prefix)
     except InvalidComponent:
-        warning = (
+        warning = gettext_noop(
             "A part of the number (such as a region or date code) is not one we know; "
             "the registry decides whether the number exists."
         )
         return NormalisedVat(country, number, checksum_ok=False, warning=warning, prefix=prefix)
     except InvalidLength as exc:
-        hint = f"{country} numbers are {shape.description}, e.g. {shape.example}."
-        raise InvalidVatNumber(hint, "invalid_length") from exc
+        raise InvalidVatNumber(_hint(country, shape), "invalid_length") from exc
     except ValidationError as exc:  # InvalidFormat and anything stdnum adds later
-        hint = f"{country} numbers are {shape.description}, e.g. {shape.example}."
-        raise InvalidVatNumber(f"{hint} This one does not have that form.", "invalid_format") from exc
+        form = gettext("This one does not have that form.")
+        raise InvalidVatNumber(f"{_hint(country, shape)} {form}", "invalid_format") from exc
     return NormalisedVat(country, number, prefix=prefix)
 
 

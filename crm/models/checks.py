@@ -13,11 +13,11 @@ from .workspaces import Workspace
 
 
 class CheckTrigger(models.TextChoices):
-    USER = "user", "A user"
-    MONITORING = "monitoring", "Monitoring"
-    IMPORT = "import", "An import"
-    RETRY = "retry", "A retry after an outage"
-    SHELL = "shell", "An operator's command"
+    USER = "user", _("A user")
+    MONITORING = "monitoring", _("Monitoring")
+    IMPORT = "import", _("An import")
+    RETRY = "retry", _("A retry after an outage")
+    SHELL = "shell", _("An operator's command")
 
 
 class VerificationCheck(models.Model):

@@ -16,7 +16,7 @@ from .workspaces import Workspace
 
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
-    XLSX = "xlsx", "Excel (XLSX)"
+    XLSX = "xlsx", _("Excel (XLSX)")
 
 
 class ExportState(models.TextChoices):

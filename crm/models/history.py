@@ -6,26 +6,27 @@ from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .counterparties import Counterparty
 from .workspaces import Workspace
 
 
 class ChangeAction(models.TextChoices):
-    CREATED = "created", "Created"
-    EDITED = "edited", "Edited"
-    ARCHIVED = "archived", "Archived"
-    RESTORED = "restored", "Restored"
-    MONITORING = "monitoring", "Monitoring changed"
-    TAGGED = "tagged", "Tags changed"
-    IMPORTED = "imported", "Imported"
+    CREATED = "created", _("Created")
+    EDITED = "edited", _("Edited")
+    ARCHIVED = "archived", _("Archived")
+    RESTORED = "restored", _("Restored")
+    MONITORING = "monitoring", _("Monitoring changed")
+    TAGGED = "tagged", _("Tags changed")
+    IMPORTED = "imported", _("Imported")
 
 
 class ChangeSource(models.TextChoices):
-    WEB = "web", "Web"
-    IMPORT = "import", "Import"
+    WEB = "web", _("Web")
+    IMPORT = "import", _("Import")
     API = "api", "API"
-    SHELL = "shell", "Command line"
+    SHELL = "shell", _("Command line")
 
 
 class CounterpartyChange(models.Model):

@@ -85,9 +85,9 @@ def verify(request: HttpRequest) -> HttpResponse:
         return JsonResponse(check_payload(check), status=201)
     if check.overall_status == CheckStatus.UNVERIFIED:
         if check.counterparty.retry_at:
-            messages.warning(request, "The registry did not answer. The check is retried automatically.")
+            messages.warning(request, _("The registry did not answer. The check is retried automatically."))
         else:
-            messages.warning(request, "The registry did not answer. Verify again later.")
+            messages.warning(request, _("The registry did not answer. Verify again later."))
     elif check.overall_status == CheckStatus.ERROR:
-        messages.error(request, "An error on our side stopped the check; it has been logged. Verify again.")
+        messages.error(request, _("An error on our side stopped the check; it has been logged. Verify again."))
     return redirect("crm:counterparty_detail", pk=check.counterparty_id)
