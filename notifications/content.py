@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from accounts.language import in_language_of
+from crm.advice import alert_advice, last_valid_check, proof_path
 from crm.models import Alert, Severity, Workspace
 
 from .models import ChatChannel, Delivery
@@ -75,12 +76,18 @@ def alert_subject(alert: Alert) -> str:
 
 
 def alert_context(alert: Alert) -> dict:
+    """What every channel says of an alert, the advice included (crm/advice.py): call it in the reader's
+    language, since the advice is text."""
+    proof = last_valid_check(alert)
     return {
         "alert": alert,
         "counterparty": alert.counterparty,
         "workspace": alert.workspace,
         "counterparty_url": counterparty_url(alert),
         "alert_url": alert_url(alert),
+        "advice": alert_advice(alert),
+        "proof_check": proof,
+        "proof_url": in_workspace(proof_path(proof), alert.workspace_id) if proof else None,
     }
 
 
@@ -92,8 +99,8 @@ def _headers(key: str, **extra: str) -> dict[str, str]:
 def alert_email(delivery: Delivery) -> EmailMultiAlternatives:
     """The alert's email, in the recipient's language (accounts/language.py)."""
     alert = delivery.alert
-    context = {**alert_context(alert), "preferences_url": preferences_url(alert.workspace)}
     with in_language_of(delivery.recipient):
+        context = {**alert_context(alert), "preferences_url": preferences_url(alert.workspace)}
         message = EmailMultiAlternatives(
             subject=alert_subject(alert),
             body=render_to_string("emails/alert.txt", context),
@@ -109,14 +116,14 @@ def digest_email(
 ) -> EmailMultiAlternatives:
     """One email with several alerts, the most severe first, in the recipient's language."""
     ordered = sorted(alerts, key=lambda alert: (-Severity(alert.severity).rank, alert.created_at, alert.pk))
-    context = {
-        "workspace": workspace,
-        "items": [alert_context(alert) for alert in ordered],
-        "count": len(ordered),
-        "critical": sum(1 for alert in ordered if alert.severity == Severity.CRITICAL),
-        "preferences_url": preferences_url(workspace),
-    }
     with in_language_of(recipient):
+        context = {
+            "workspace": workspace,
+            "items": [alert_context(alert) for alert in ordered],
+            "count": len(ordered),
+            "critical": sum(1 for alert in ordered if alert.severity == Severity.CRITICAL),
+            "preferences_url": preferences_url(workspace),
+        }
         subject = ngettext(
             "[vatcrm] Daily digest: %(count)d alert in %(workspace)s",
             "[vatcrm] Daily digest: %(count)d alerts in %(workspace)s",
@@ -135,15 +142,23 @@ def digest_email(
 def alert_chat_message(delivery: Delivery) -> ChatMessage:
     alert = delivery.alert
     counterparty = alert.counterparty
+    context = alert_context(alert)
+    advice = context["advice"]
     change = f"{alert.before or '—'} → {alert.after or '—'}" if (alert.before or alert.after) else ""
+    where = _("Workspace %(workspace)s.") % {"workspace": alert.workspace.name}
+    proof_url = context["proof_url"]
+    lines = [
+        f"{where} {change}".strip(),
+        advice.meaning,
+        _("What to do next: %(action)s") % {"action": advice.action},
+        _("Proof of the last valid check: %(url)s") % {"url": proof_url} if proof_url else "",
+    ]
     return ChatMessage(
         key=str(delivery.key),
         event="alert",
         title=alert_subject(alert).removeprefix("[vatcrm] "),
-        text=" ".join(
-            part for part in (_("Workspace %(workspace)s.") % {"workspace": alert.workspace.name}, change) if part
-        ),
-        url=counterparty_url(alert),
+        text="\n".join(line for line in lines if line),
+        url=context["alert_url"],
         severity=alert.severity,
         data={
             "alert_id": alert.pk,

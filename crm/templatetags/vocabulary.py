@@ -3,6 +3,7 @@
 {% load vocabulary %}
 {% status_badge check.overall_status %}   {% result_badge result %}   {% counterparty_badge cp %}
 {{ user|person }}   {{ check|checked_by }}   {{ moment|when }}   {{ moment|when:"seconds" }}
+{% with advice=alert|advice %}{{ advice.meaning }} {{ advice.action }}{% endwith %}
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime
 
 from django import template
 
+from .. import advice as advice_module
 from .. import vocabulary
 from ..vocabulary import StatusWord
 
@@ -56,6 +58,22 @@ def checked_by(check) -> str:
 @register.filter
 def when(moment: datetime | None, precision: str = "") -> str:
     return vocabulary.when(moment, seconds=precision == "seconds")
+
+
+@register.filter
+def advice(alert) -> advice_module.Advice:
+    """What the alert means for the team's invoices and what to do next (crm/advice.py)."""
+    return advice_module.alert_advice(alert)
+
+
+@register.filter
+def last_valid_check(alert):
+    return advice_module.last_valid_check(alert)
+
+
+@register.filter
+def proof_path(check) -> str:
+    return advice_module.proof_path(check)
 
 
 @register.simple_tag
