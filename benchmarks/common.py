@@ -189,7 +189,45 @@ def dutch_vat(n: int) -> str:
     return f"NL{base:09d}B01"  # checksum warning only: the registry still answers
 
 
-VAT_MAKERS: dict[str, Callable[[int], str]] = {"BE": belgian_vat, "DE": german_vat, "NL": dutch_vat}
+# Member states whose numbers end in one check digit after a fixed-length body: (prefix, body digits, suffix).
+_CHECK_DIGIT_LAST = {"AT": ("U", 7, ""), "DK": ("", 7, ""), "FI": ("", 7, ""), "PL": ("", 9, ""), "SE": ("", 9, "01")}
+
+
+def _check_digit_vat(country: str, n: int) -> str:
+    """A well-formed number of `country`: the first body in n's block of ten whose check digit exists."""
+    from stdnum.eu import vat
+
+    prefix, digits, suffix = _CHECK_DIGIT_LAST[country]
+    first = 10 ** (digits - 1) + n * 10  # no leading zero: some states refuse one
+    for body in range(first, first + 10):
+        for check in "0123456789":
+            number = f"{country}{prefix}{body:0{digits}d}{check}{suffix}"
+            if vat.is_valid(number):
+                return number
+    raise ValueError(f"no valid {country} number near {n}")
+
+
+def italian_vat(n: int) -> str:
+    """Company number, office 001, Luhn check digit."""
+    from stdnum import luhn
+
+    body = f"{n + 1:07d}001"
+    return f"IT{body}{luhn.calc_check_digit(body)}"
+
+
+def luxembourg_vat(n: int) -> str:
+    body = f"{n + 100_000:06d}"
+    return f"LU{body}{int(body) % 89:02d}"
+
+
+VAT_MAKERS: dict[str, Callable[[int], str]] = {
+    "BE": belgian_vat,
+    "DE": german_vat,
+    "NL": dutch_vat,
+    "IT": italian_vat,
+    "LU": luxembourg_vat,
+    **{cc: (lambda n, cc=cc: _check_digit_vat(cc, n)) for cc in _CHECK_DIGIT_LAST},
+}
 
 
 def vat_number(states: Sequence[str], n: int) -> str:

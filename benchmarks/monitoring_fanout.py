@@ -5,8 +5,10 @@
     python -m benchmarks.monitoring_fanout --count 200000 --chunk-size 1000
 
 What runs is the production path: monitoring.services.run_start() and run_fan_out() with the default
-dispatch (enqueue_rechecks: one monitoring.recheck message per counterparty on the Redis broker). No worker
-consumes them; the queue is counted, then purged.
+dispatch (enqueue_rechecks: one monitoring.recheck message per counterparty, a chunk in one LPUSH to the
+Redis broker). No worker consumes them; the queue is counted, then purged. Then a sample of messages is
+published both ways in the same process, one apply_async each (the way before) and a chunk at a time,
+for the ratio: wall time and CPU time (the CPU time is the figure a busy shared machine disturbs least).
 
 Seeding happens in this process; the measurement in a fresh child process (`--measure`), so that its peak
 RSS is the fan-out's and not the seeding's (ru_maxrss only ever grows).
@@ -42,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--chunk-size", type=int, default=None, help="MONITORING_CHUNK_SIZE (default: setting, 500)")
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python allocations (slower)")
     parser.add_argument("--keep-data", action="store_true", help="leave the seeded rows in the database")
+    parser.add_argument("--sample", type=int, default=10_000, help="messages published both ways for the ratio")
     parser.add_argument("--quick", action="store_true", help="N=10,000: seconds instead of minutes")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)  # the measuring child
     common.add_service_arguments(parser)
@@ -122,6 +125,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     if args.tracemalloc:
         tracemalloc.start()
+    cpu_before = time.process_time()
     with common.count_queries() as queries:
         clock = common.Stopwatch()
         run = run_start(trigger=RunTrigger.COMMAND)
@@ -129,6 +133,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         fan_out_started = time.perf_counter()
         run = run_fan_out(run=run, dispatch=timed_dispatch, chunk_size=args.chunk_size)
         total_seconds = clock()
+    cpu_seconds = time.process_time() - cpu_before
     traced_peak = tracemalloc.get_traced_memory()[1] / 2**20 if args.tracemalloc else None
     tracemalloc.stop()
 
@@ -145,7 +150,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     clock = common.Stopwatch()
     again = run_fan_out(run=run_start(trigger=RunTrigger.COMMAND))
     again_seconds = clock()
+    common.purge_queue()
+    sample = _publish_both_ways(run, min(args.sample, args.count))
+    common.purge_queue()
     return {
+        "cpu_s": cpu_seconds,
+        "sample": sample,
         "due": run.due,
         "enqueued": run.enqueued,
         "chunks": len(publish),
@@ -166,6 +176,25 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "again_s": again_seconds,
         "plan": plan,
     }
+
+
+def _publish_both_ways(run: Any, count: int) -> dict[str, Any]:
+    """The same `count` messages published one apply_async each, then a chunk (of 500) at a time."""
+    from monitoring.publish import publish_tasks
+    from monitoring.tasks import monitoring_recheck
+
+    figures = {"count": count}
+    for way in ("apply_async", "chunked"):
+        wall, cpu = time.perf_counter(), time.process_time()
+        if way == "apply_async":
+            for n in range(count):
+                monitoring_recheck.apply_async(args=[run.pk, n])
+        else:
+            for start in range(0, count, 500):
+                publish_tasks(monitoring_recheck, [(run.pk, n) for n in range(start, min(count, start + 500))])
+        figures[way] = {"wall_s": time.perf_counter() - wall, "cpu_s": time.process_time() - cpu}
+        figures[way]["queued"] = common.purge_queue()
+    return figures
 
 
 def _claim_plan(due_for_claim: Any, run_model: Any, args: argparse.Namespace) -> str:
@@ -223,6 +252,7 @@ def _passed_on(args: argparse.Namespace) -> list[str]:
         passed += ["--chunk-size", str(args.chunk_size)]
     if args.tracemalloc:
         passed.append("--tracemalloc")
+    passed += ["--sample", str(args.sample)]
     return passed
 
 
@@ -236,8 +266,9 @@ def report(args: argparse.Namespace, r: dict[str, Any], purged: int) -> None:
     rows: list[tuple[str, Any, str]] = [
         ("run_start (prune + count due)", r["run_start_s"], "s"),
         ("claim: SELECT .. FOR NO KEY UPDATE, UPDATE, INSERT Recheck", r["claim_s"], "s"),
-        ("publish: apply_async to Redis (+ enqueued counter)", r["publish_s"], "s"),
+        ("publish: one LPUSH per chunk to Redis (+ dispatched mark)", r["publish_s"], "s"),
         ("total wall time", r["total_s"], "s"),
+        ("CPU time of the fan-out process", r["cpu_s"], "s (PostgreSQL's and Redis's own not included)"),
         ("rows claimed per second (claim time only)", n / r["claim_s"] if r["claim_s"] else 0.0, "rows/s"),
         ("messages published per second (publish time only)", n / r["publish_s"] if r["publish_s"] else 0.0, "msg/s"),
         ("end to end per second", n / r["total_s"], "counterparties/s"),
@@ -255,7 +286,27 @@ def report(args: argparse.Namespace, r: dict[str, Any], purged: int) -> None:
     rows.append(("second fan-out, same window: due / enqueued", f"{r['again_due']} / {r['again_enqueued']}", ""))
     rows.append(("second fan-out wall time", r["again_s"] * 1000, "ms"))
     common.table(rows, ["measure", "value", "unit"])
-    print(f"\n100,000 counterparties at this end-to-end rate: {100_000 * r['total_s'] / n / 60:.1f} min of fan-out")
+    print(f"\n100,000 counterparties at this end-to-end rate: {100_000 * r['total_s'] / n:.1f} s of fan-out")
+    sample = r["sample"]
+    one, chunked = sample["apply_async"], sample["chunked"]
+    common.heading(f"publishing the same {sample['count']:,} messages both ways (this process, same run)")
+    common.table(
+        [
+            ("one apply_async each", one["wall_s"], one["cpu_s"], sample["count"] / one["wall_s"], one["queued"]),
+            (
+                "a chunk of 500 per LPUSH",
+                chunked["wall_s"],
+                chunked["cpu_s"],
+                sample["count"] / chunked["wall_s"],
+                chunked["queued"],
+            ),
+        ],
+        ["how", "wall s", "CPU s", "messages/s", "queued"],
+    )
+    print(
+        f"chunked / apply_async: {one['wall_s'] / chunked['wall_s']:.1f}x faster (wall), "
+        f"{one['cpu_s'] / chunked['cpu_s']:.1f}x less CPU"
+    )
     common.heading("EXPLAIN (ANALYZE, BUFFERS) of the claim query (first chunk, rolled back)")
     print(r["plan"])
     uses_index = "counterparty_due_monitoring" in r["plan"]
