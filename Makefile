@@ -53,6 +53,8 @@ messages: $(BIN)/.installed
 bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.monitoring_fanout $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.recheck_throughput $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.registry_limit $(BENCH_ARGS)
+	$(BIN)/python -m benchmarks.peers $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.verify_latency $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.metrics_scrape $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.export_speed $(BENCH_ARGS)

@@ -299,6 +299,10 @@ BRREG_API_URL = env_str(
 REGISTRY_CONNECT_TIMEOUT = env_float("REGISTRY_CONNECT_TIMEOUT", 5.0)
 REGISTRY_READ_TIMEOUT = env_float("REGISTRY_READ_TIMEOUT", 20.0)
 REGISTRY_MAX_IN_FLIGHT_PER_STATE = env_int("REGISTRY_MAX_IN_FLIGHT_PER_STATE", 5)
+# The window of calls in flight per registry and country is learned within these bounds, starting at the
+# value above (verification/ratelimit.py). REGISTRY_MAX_IN_FLIGHT = the value above: a fixed limit.
+REGISTRY_MIN_IN_FLIGHT = env_int("REGISTRY_MIN_IN_FLIGHT", 1)
+REGISTRY_MAX_IN_FLIGHT = env_int("REGISTRY_MAX_IN_FLIGHT", 20)
 # How long a call waits for a free slot before it gives up as unverified (RATE_LIMITED) and is retried.
 REGISTRY_SLOT_WAIT = env_float("REGISTRY_SLOT_WAIT", 10.0)
 # An unverified check (registry down) is asked again after 1, 2, 4, ... minutes, up to a cap and a count.
