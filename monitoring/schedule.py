@@ -16,7 +16,9 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
-from django_celery_beat.models import PeriodicTask
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from crm.models import Counterparty, MonitoringFrequency
 
@@ -72,3 +74,83 @@ def next_check_times(task: PeriodicTask | None = None) -> Callable[[Counterparty
         return scheduled(counterparty.next_check_due_at) if counterparty.is_monitored else None
 
     return at
+
+
+def schedule_in_words(task: PeriodicTask | None) -> str:
+    """The daily run's schedule as a person says it: "every day at 02:00 UTC"; the crontab where it has no
+    simple reading. Operators edit the schedule in the admin (django-celery-beat); users read this."""
+    if task is None or not task.enabled:
+        return _("paused")
+    if task.crontab is None:
+        return _("on a schedule an operator set in the admin")
+    cron = task.crontab
+    zone = "UTC" if str(cron.timezone) in ("UTC", "Etc/UTC") else str(cron.timezone)
+    try:
+        return _crontab_in_words(cron, zone)
+    except ValueError:  # a range, a step, a list of hours: said as the crontab it is
+        spec = f"{cron.minute} {cron.hour} {cron.day_of_month} {cron.month_of_year} {cron.day_of_week}"
+        return _("on the crontab “%(spec)s” (%(zone)s)") % {"spec": spec, "zone": zone}
+
+
+def _crontab_in_words(cron: CrontabSchedule, zone: str) -> str:
+    if cron.month_of_year.strip() != "*":
+        raise ValueError(cron.month_of_year)
+    at = {"time": f"{_single(cron.hour, 23):02d}:{_single(cron.minute, 59):02d}", "zone": zone}
+    days = _days_of_week(cron.day_of_week)
+    if cron.day_of_month.strip() != "*":
+        if days is not None:
+            raise ValueError(cron.day_of_week)
+        return _("on day %(day)s of every month at %(time)s %(zone)s") % {"day": _single(cron.day_of_month, 31), **at}
+    if days is None:
+        return _("every day at %(time)s %(zone)s") % at
+    if days == [1, 2, 3, 4, 5]:
+        return _("every weekday (Monday to Friday) at %(time)s %(zone)s") % at
+    names = [str(_DAY_NAMES[day]) for day in days]
+    listed = (
+        names[0] if len(names) == 1 else _("%(list)s and %(last)s") % {"list": ", ".join(names[:-1]), "last": names[-1]}
+    )
+    return _("every %(days)s at %(time)s %(zone)s") % {"days": listed, **at}
+
+
+_DAY_NAMES = {
+    0: gettext_lazy("Sunday"),
+    1: gettext_lazy("Monday"),
+    2: gettext_lazy("Tuesday"),
+    3: gettext_lazy("Wednesday"),
+    4: gettext_lazy("Thursday"),
+    5: gettext_lazy("Friday"),
+    6: gettext_lazy("Saturday"),
+}
+_DAY_NUMBERS = {"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}
+
+
+def _single(field: str, top: int) -> int:
+    """The one value a crontab field names ("2", "02"); ValueError for anything else."""
+    text = field.strip()
+    if not text.isdigit() or int(text) > top:
+        raise ValueError(field)
+    return int(text)
+
+
+def _days_of_week(field: str) -> list[int] | None:
+    """The days a day-of-week field names, Sunday = 0 ("1-5", "mon,thu", "0,6"); None for every day."""
+    text = field.strip().lower()
+    if text == "*":
+        return None
+    days: set[int] = set()
+    for part in text.split(","):
+        low, _sep, high = part.partition("-")
+        start, end = _day(low), _day(high or low)
+        if end < start:
+            raise ValueError(field)
+        days.update(day % 7 for day in range(start, end + 1))
+    return None if days == set(range(7)) else sorted(days)
+
+
+def _day(text: str) -> int:
+    text = text.strip()
+    if text.isdigit() and int(text) <= 7:
+        return int(text)
+    if text[:3] in _DAY_NUMBERS:
+        return _DAY_NUMBERS[text[:3]]
+    raise ValueError(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -18,8 +19,10 @@ from django.views.decorators.http import require_GET, require_POST
 from crm.models import Counterparty, MonitoringFrequency, Role
 from crm.permissions import role_required
 from crm.untrusted import object_id
+from crm.vocabulary import when
 
 from .models import RecheckOutcome
+from .schedule import schedule_in_words
 from .selectors import (
     daily_run_task,
     monitoring_card,
@@ -29,7 +32,7 @@ from .selectors import (
     runs_for_workspace,
     workspace_shares,
 )
-from .services import counterparty_monitoring_set
+from .services import RunNowTooSoon, counterparty_monitoring_set, workspace_run_next_allowed, workspace_run_start
 
 # The card's script sends this header; without it (no JavaScript) the answer is a redirect.
 FETCH_HEADER = "X-Requested-With"
@@ -50,10 +53,45 @@ def overview(request: HttpRequest) -> HttpResponse:
             "monitored_weekly": monitored.filter(monitoring=MonitoringFrequency.WEEKLY).count(),
             "due_now": monitored.due().count(),
             "task": task,
+            "schedule_words": schedule_in_words(task),
             "next_run_at": next_run_at(timezone.now(), task),
             "shares": workspace_shares(workspace, runs),
+            "may_run_now": workspace.is_owner(request.user),
+            "run_now_allowed_at": workspace_run_next_allowed(workspace),
         },
     )
+
+
+@login_required
+@require_POST
+def run_now(request: HttpRequest) -> HttpResponse:
+    """An owner starts a run of their own workspace's monitoring now (rate limited in the service)."""
+    workspace = request.workspace
+    if not workspace.is_owner(request.user):
+        raise PermissionDenied(_("Only an owner of the workspace can start a run."))
+    try:
+        run = workspace_run_start(workspace=workspace)
+    except RunNowTooSoon as refused:
+        messages.warning(
+            request,
+            _("A run of this workspace started less than %(minutes)s minutes ago; the next one can start at %(when)s.")
+            % {"minutes": _minutes(settings.MONITORING_RUN_NOW_INTERVAL), "when": when(refused.next_allowed_at)},
+        )
+        return redirect("monitoring:overview")
+    messages.success(
+        request,
+        ngettext(
+            "A run of %(count)d monitored counterparty has started; its results appear below as they come.",
+            "A run of %(count)d monitored counterparties has started; its results appear below as they come.",
+            run.due,
+        )
+        % {"count": run.due},
+    )
+    return redirect("monitoring:overview")
+
+
+def _minutes(span) -> str:
+    return f"{span.total_seconds() / 60:g}"
 
 
 @login_required

@@ -238,6 +238,7 @@ VIEWS: dict[str, View] = {
     "crm:counterparty_export_csv": View(query=LIST_FILTERS),
     "crm:counterparty_export_xlsx": View(query=LIST_FILTERS),
     "crm:export_detail": View(kwargs=finished_export_of),
+    "monitoring:run_now": View(),
     "crm:export_download": View(kwargs=finished_export_of),
     "crm:counterparty_detail": View(kwargs=_counterparty),
     "crm:verify": View(

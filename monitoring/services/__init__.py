@@ -1,6 +1,7 @@
 """Monitoring's writes: runs and their fan-out, the per-counterparty re-check, the reconciler, the switch."""
 
 from .incomplete import run_mark_incomplete, run_owners_tell
+from .owner import RunNowTooSoon, workspace_run_next_allowed, workspace_run_start
 from .recheck import (
     RecheckResult,
     Result,
@@ -18,6 +19,7 @@ __all__ = [
     "RecheckResult",
     "ReconcileSummary",
     "Result",
+    "RunNowTooSoon",
     "alerts_for_change",
     "counterparty_monitoring_set",
     "counterparty_recheck",
@@ -33,4 +35,6 @@ __all__ = [
     "run_prune",
     "run_start",
     "runs_reconcile",
+    "workspace_run_next_allowed",
+    "workspace_run_start",
 ]

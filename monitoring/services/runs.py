@@ -66,10 +66,14 @@ def run_fan_out(
 
 
 def due_for_claim(run: MonitoringRun, size: int) -> QuerySet:
-    """The next `size` due counterparties as (id, workspace_id), locked: the partial index in its order."""
+    """The next `size` due counterparties as (id, workspace_id), locked: the partial index in its order.
+
+    An owner's run of one workspace (services/owner.py) claims that workspace's only."""
+    due = Counterparty.objects.due(run.started_at)
+    if run.workspace_id is not None:
+        due = due.filter(workspace_id=run.workspace_id)
     return (
-        Counterparty.objects.due(run.started_at)
-        .active()  # archiving turns monitoring off; this holds even for a row archived some other way
+        due.active()  # archiving turns monitoring off; this holds even for a row archived some other way
         .order_by("next_check_due_at", "id")  # the index's order: an index scan, no sort
         .select_for_update(no_key=True)
         .values_list("id", "workspace_id")[:size]

@@ -170,7 +170,7 @@ def test_the_monitoring_page_shows_the_workspaces_share_of_its_runs_only(owner, 
     page = response.content.decode()
     assert "<td>99</td>" not in page  # the global totals are the operators', not a workspace's
     assert response.context["due_now"] == 1 and response.context["monitored_daily"] == 1
-    assert "0 2 * * *" in page  # the schedule, as the admin has it
+    assert "Every day at 02:00 UTC" in page  # the schedule the admin has, in words
 
 
 def test_the_run_page_lists_the_workspaces_rechecks_and_404s_for_others(owner, outsider):
