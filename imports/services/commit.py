@@ -24,6 +24,7 @@ from django.utils import timezone
 from crm.models import ChangeAction, ChangeSource, Counterparty, CounterpartyChange, MonitoringFrequency, Tag
 
 from ..models import Classification, ImportChunk, ImportJob, ImportRow, JobStatus
+from ..signals import import_finished
 from .preview import changes_for
 
 BATCH = 1000
@@ -54,6 +55,8 @@ def job_commit(*, job: ImportJob, user: AbstractBaseUser | None) -> ImportJob:
             job.finished_at = None if created else job.committed_at
             job.save(update_fields=["committed_at", "committed_by", "status", "to_verify", "finished_at"])
             _chunks_create(job, created)
+            if not created:
+                import_finished.send(sender=ImportJob, job_id=job.pk)
             workspace_id = job.workspace_id
             transaction.on_commit(lambda: chunks_dispatch(workspace_id=workspace_id))
     except IntegrityError as exc:

@@ -33,6 +33,7 @@ from verification.ratelimit import Priority, registry_priority
 from verification.vat import InvalidVatNumber, normalise_vat
 
 from ..models import ImportChunk, ImportJob, JobStatus, check_key
+from ..signals import import_finished
 
 logger = logging.getLogger(__name__)
 _COUNTED = {CheckStatus.VALID: "valid", CheckStatus.INVALID: "invalid", CheckStatus.UNVERIFIED: "unverified"}
@@ -146,8 +147,9 @@ def _complete_if_done(job_id: int, now: datetime) -> bool:
     done = ImportJob.objects.filter(pk=job_id, status=JobStatus.VERIFYING).update(
         status=JobStatus.DONE, finished_at=now
     )
-    if done:
+    if done:  # the conditional update: of two finishing chunks or reconcilers, one announces it
         logger.info("import %s: every new counterparty verified", job_id)
+        import_finished.send(sender=ImportJob, job_id=job_id)
     return bool(done)
 
 

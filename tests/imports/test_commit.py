@@ -129,3 +129,18 @@ def test_an_archived_counterparty_is_updated_and_stays_archived(owner):
     job_commit(job=job, user=owner.user)
     counterparty = Counterparty.objects.get(vat_number="DE136695976")
     assert counterparty.name == "New name" and counterparty.archived_at is not None
+
+
+def test_an_import_that_creates_nothing_is_finished_at_once(owner):
+    from imports.signals import import_finished
+
+    CounterpartyFactory(workspace=owner.workspace, vat_number="DE136695976", name="Old")
+    received = []
+    import_finished.connect(lambda sender, job_id, **kwargs: received.append(job_id), weak=False, dispatch_uid="t")
+    try:
+        job = job_commit(
+            job=stage(owner.workspace, csv_bytes([["DE136695976", "New"]], header=["VAT", "Name"])), user=None
+        )
+    finally:
+        import_finished.disconnect(dispatch_uid="t")
+    assert job.status == JobStatus.DONE and received == [job.pk]

@@ -179,3 +179,18 @@ def test_import_checks_wait_for_registry_slots_at_background_priority(committed)
     ):
         chunk_verify(chunk_id=committed.chunks.first().pk)
     assert priority.call_args_list == [mock.call(Priority.BACKGROUND)] * 2
+
+
+def test_import_finished_is_sent_once_when_the_last_chunk_is_done(committed):
+    from imports.signals import import_finished
+
+    received = []
+    import_finished.connect(lambda sender, job_id, **kwargs: received.append(job_id), weak=False, dispatch_uid="t")
+    try:
+        with publish_nothing():
+            for chunk in committed.chunks.all():
+                chunk_verify(chunk_id=chunk.pk)
+            job_reconcile(job=committed)  # the job is done: nothing more to announce
+    finally:
+        import_finished.disconnect(dispatch_uid="t")
+    assert received == [committed.pk]
