@@ -17,7 +17,10 @@ from crm.models import (
     VerificationCheck,
 )
 from crm.serializers import check_payload
+from crm.services.counterparties import MAX_TAGS
 from verification.vat import InvalidVatNumber, NormalisedVat, normalise_vat
+
+from .models.batches import MAX_ITEMS, BatchItem, BatchStatus
 
 
 class VatNumberField(serializers.CharField):
@@ -70,8 +73,8 @@ class EvidenceSerializer(serializers.ModelSerializer):
         ]
 
 
-class CheckSerializer(serializers.Serializer):
-    """The shape of /verify/'s JSON answer (crm.serializers.check_payload), with when, why and the evidence."""
+class CheckSummarySerializer(serializers.Serializer):
+    """The shape of /verify/'s JSON answer (crm.serializers.check_payload), with when and why."""
 
     check_id = serializers.IntegerField()
     counterparty_id = serializers.IntegerField()
@@ -85,20 +88,28 @@ class CheckSerializer(serializers.Serializer):
     started_at = serializers.DateTimeField()
     finished_at = serializers.DateTimeField(allow_null=True)
     requester_vat_number = serializers.CharField()
+
+    def to_representation(self, instance: VerificationCheck) -> dict[str, Any]:
+        moment = serializers.DateTimeField()
+        return {
+            **check_payload(instance),
+            "trigger": instance.trigger,
+            "started_at": moment.to_representation(instance.started_at),
+            "finished_at": moment.to_representation(instance.finished_at) if instance.finished_at else None,
+            "requester_vat_number": instance.requester_vat_number,
+        }
+
+
+class CheckSerializer(CheckSummarySerializer):
+    """The summary, with every service's full answer (the evidence) and where the proof document is."""
+
     evidence = EvidenceSerializer(many=True)
     proof_url = serializers.CharField(help_text=_("The check's proof document."))
 
     def to_representation(self, instance: VerificationCheck) -> dict[str, Any]:
-        results = list(instance.results.all())
         return {
-            **check_payload(instance),
-            "trigger": instance.trigger,
-            "started_at": serializers.DateTimeField().to_representation(instance.started_at),
-            "finished_at": serializers.DateTimeField().to_representation(instance.finished_at)
-            if instance.finished_at
-            else None,
-            "requester_vat_number": instance.requester_vat_number,
-            "evidence": EvidenceSerializer(results, many=True).data,
+            **super().to_representation(instance),
+            "evidence": EvidenceSerializer(instance.results.all(), many=True).data,
             "proof_url": reverse("api:check-proof", kwargs={"pk": instance.pk}),
         }
 
@@ -166,6 +177,9 @@ class CounterpartyUpdateSerializer(serializers.Serializer):
     address = serializers.CharField(max_length=2000, required=False, allow_blank=True)
     external_reference = serializers.CharField(max_length=100, required=False, allow_blank=True)
     notes = serializers.CharField(max_length=10000, required=False, allow_blank=True)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=50), max_length=MAX_TAGS, required=False, help_text=_("Tag names.")
+    )
 
 
 class CounterpartyCreateSerializer(CounterpartyUpdateSerializer):
@@ -205,3 +219,38 @@ class AlertSerializer(serializers.ModelSerializer):
 
 class AcknowledgeSerializer(serializers.Serializer):
     comment = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class BatchItemInputSerializer(serializers.Serializer):
+    vat_number = serializers.CharField(max_length=64)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class BatchRequestSerializer(serializers.Serializer):
+    items = BatchItemInputSerializer(many=True, min_length=1, max_length=MAX_ITEMS)
+
+
+class BatchSerializer(serializers.Serializer):
+    """Where a batch stands (api.services.batches.batch_progress)."""
+
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.ChoiceField(choices=BatchStatus.choices)
+    total = serializers.IntegerField()
+    done = serializers.IntegerField()
+    refused = serializers.IntegerField(help_text=_("Numbers that cannot be VAT numbers: no registry was asked."))
+    valid = serializers.IntegerField()
+    invalid = serializers.IntegerField()
+    unverified = serializers.IntegerField()
+    error = serializers.IntegerField()
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    results_url = serializers.CharField()
+
+
+class BatchResultSerializer(serializers.ModelSerializer):
+    check = CheckSummarySerializer(source="check_run", allow_null=True)
+
+    class Meta:
+        model = BatchItem
+        fields = ["position", "submitted", "vat_number", "name", "refused", "done_at", "check"]

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.routers import SimpleRouter
 
-from .views import alerts, checks, counterparties, docs, verify
+from .views import alerts, batches, checks, counterparties, docs, verify
 
 app_name = "api"
 
@@ -12,6 +12,7 @@ router = SimpleRouter()
 router.register("counterparties", counterparties.CounterpartyViewSet, basename="counterparty")
 router.register("checks", checks.CheckViewSet, basename="check")
 router.register("alerts", alerts.AlertViewSet, basename="alert")
+router.register("batches", batches.BatchViewSet, basename="batch")
 
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -56,6 +56,7 @@ from crm.models import Counterparty, MonitoringFrequency, Role, Severity, Worksp
 from crm.untrusted import StorableInputMixin
 from imports.columns import FIELD_NAMES
 from notifications.models import ChannelKind, DeliveryMode
+from tests.api.isolation import PAGE_OBJECT_URLS
 from tests.crm.test_tenant_isolation import finished_export_of, walk_urlconf
 from tests.factories import CounterpartyFactory, InvitationFactory, MembershipFactory
 from tests.notifications.factories import ChatChannelFactory, DeliveryFactory
@@ -329,7 +330,17 @@ VIEWS: dict[str, View] = {
     "notifications:channel_delete": View(kwargs=_channel),
     "notifications:channel_test": View(kwargs=_channel),
     "api_pages:keys": View(forms=({"name": st.text(max_size=40), "scope": st.sampled_from(["read", "write", ""])},)),
-    "api_pages:key_revoke": View(kwargs=lambda ws: {"pk": _api_key(ws)}),
+    "api_pages:webhooks": View(
+        forms=(
+            {
+                "url": st.sampled_from(["https://erp.example/hooks", "http://127.0.0.1/x", "ftp://x", ""]),
+                "description": st.text(max_size=30),
+                "events": st.sampled_from(["check.completed", "alert.created", "nonsense", ""]),
+            },
+        )
+    ),
+    # The owners' pages with an id (tests/api/isolation.py builds their objects).
+    **{name: View(kwargs=build) for name, (_method, build) in PAGE_OBJECT_URLS.items()},
     "notifications:delivery_retry": View(
         kwargs=lambda ws: {"pk": DeliveryFactory(alert__check_run__counterparty__workspace=ws, status="failed").pk}
     ),

@@ -1,6 +1,20 @@
-"""The REST API's own rows: keys and idempotent responses."""
+"""The REST API's own rows: keys, idempotent responses, webhook endpoints and their deliveries, batches."""
 
+from .batches import Batch, BatchItem, BatchStatus
 from .idempotency import IdempotentRequest
 from .keys import ApiKey, KeyScope
+from .webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
 
-__all__ = ["ApiKey", "IdempotentRequest", "KeyScope"]
+__all__ = [
+    "ApiKey",
+    "Batch",
+    "BatchItem",
+    "BatchStatus",
+    "DeliveryStatus",
+    "IdempotentRequest",
+    "KeyScope",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
+    "WebhookEvent",
+]

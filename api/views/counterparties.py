@@ -29,7 +29,7 @@ from ..services.counterparties import (
     counterparty_archive,
     counterparty_create,
     counterparty_monitoring,
-    counterparty_update,
+    counterparty_patch,
 )
 from .base import WorkspaceScoped
 
@@ -71,9 +71,11 @@ class CounterpartyViewSet(
         incoming = CounterpartyCreateSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = dict(incoming.validated_data)
-        vat = data.pop("vat_number")
+        vat, tags = data.pop("vat_number"), data.pop("tags", ())
         try:
-            counterparty = counterparty_create(workspace=self.workspace, vat=vat, fields=data, actor=_actor(request))
+            counterparty = counterparty_create(
+                workspace=self.workspace, vat=vat, fields=data, tags=tags, actor=_actor(request)
+            )
         except AlreadyExists as exists:
             return problem(
                 409,
@@ -88,7 +90,7 @@ class CounterpartyViewSet(
         counterparty = self.get_object()
         incoming = CounterpartyUpdateSerializer(data=request.data, partial=True)
         incoming.is_valid(raise_exception=True)
-        counterparty = counterparty_update(
+        counterparty = counterparty_patch(
             counterparty=counterparty, fields=dict(incoming.validated_data), actor=_actor(request)
         )
         return Response(self.get_serializer(counterparty).data)

@@ -10,13 +10,18 @@ from django.db.models import Case, F, Value, When
 from django.db.models.functions import Least
 from django.utils import timezone
 
-from crm.models import ChangeAction, Counterparty, MonitoringFrequency, Workspace
+from crm.models import ChangeAction, ChangeSource, Counterparty, MonitoringFrequency, Workspace
 from crm.services.counterparties import counterparty_changes_record
 
 
 @transaction.atomic
 def counterparty_monitoring_set(
-    *, workspace: Workspace, counterparty_ids: Iterable[int], frequency: str, actor: AbstractBaseUser | None = None
+    *,
+    workspace: Workspace,
+    counterparty_ids: Iterable[int],
+    frequency: str,
+    actor: AbstractBaseUser | None = None,
+    source: str = ChangeSource.WEB,
 ) -> int:
     """Set `frequency` (off, daily, weekly) on the workspace's counterparties among `counterparty_ids`.
 
@@ -37,6 +42,7 @@ def counterparty_monitoring_set(
         actor=actor,
         action=ChangeAction.MONITORING,
         changes=[{"monitoring": [cp.monitoring, frequency.value]} for cp in changing],
+        source=source,
     )
     if frequency == MonitoringFrequency.OFF:
         return counterparties.update(monitoring=frequency, next_check_due_at=None)

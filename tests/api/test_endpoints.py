@@ -80,8 +80,11 @@ def test_create_update_archive_and_monitoring_are_audited_as_api(api, owner):
     again = api.client.post("/api/v1/counterparties/", {"vat_number": "NL123456789B01"})
     assert again.status_code == 409 and again.json()["counterparty_id"] == pk
 
-    patched = api.client.patch(f"/api/v1/counterparties/{pk}/", {"notes": "Pays late"})
+    patched = api.client.patch(f"/api/v1/counterparties/{pk}/", {"notes": "Pays late", "tags": [" DACH ", "dach"]})
     assert patched.status_code == 200 and patched.json()["notes"] == "Pays late" and patched.json()["name"] == "Bolt"
+    assert patched.json()["tags"] == ["DACH"]
+    kept = api.client.patch(f"/api/v1/counterparties/{pk}/", {"name": "Bolt B.V."}).json()
+    assert kept["tags"] == ["DACH"] and kept["notes"] == "Pays late"
 
     monitored = api.client.put(f"/api/v1/counterparties/{pk}/monitoring/", {"monitoring": "weekly"})
     assert monitored.status_code == 200 and monitored.json()["monitoring"] == "weekly"

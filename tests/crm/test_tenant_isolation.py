@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from tests.api.conftest import key_client
-from tests.api.isolation import API_OBJECT_URLS
+from tests.api.isolation import API_OBJECT_URLS, PAGE_OBJECT_URLS
 from tests.factories import (
     AlertFactory,
     CheckResultFactory,
@@ -79,7 +79,7 @@ def _monitoring_run_of(ws) -> dict:
 
 
 OBJECT_URLS["monitoring:run_detail"] = ("get", _monitoring_run_of)
-OBJECT_URLS["api_pages:key_revoke"] = ("post", lambda ws: {"pk": key_client(ws).key.pk})
+OBJECT_URLS.update(PAGE_OBJECT_URLS)
 OBJECT_URLS["monitoring:counterparty_monitoring"] = ("post", lambda ws: {"pk": CounterpartyFactory(workspace=ws).pk})
 
 

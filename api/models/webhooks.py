@@ -1,0 +1,122 @@
+"""Event webhooks: a workspace's URLs subscribed to events, and one delivery row per (event, endpoint).
+
+A delivery is made when its event happens (api/events.py) and sent by a task outside any transaction; its
+row is the schedule (pending, due at `next_attempt_at`), as for notifications' deliveries, and every try is
+a WebhookAttempt, shown to owners with its answer. The endpoint's signing secret is encrypted at rest with
+the chat channels' field (notifications/fields.py).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from crm.models import Workspace
+from notifications.fields import EncryptedJSONField, Sealed
+
+
+class WebhookEvent(models.TextChoices):
+    CHECK_COMPLETED = "check.completed", _("A check completed")
+    STATUS_CHANGED = "counterparty.status_changed", _("A counterparty's status changed")
+    ALERT_CREATED = "alert.created", _("An alert was raised")
+    IMPORT_FINISHED = "import.finished", _("An import or batch finished")
+
+
+def new_signing_secret() -> str:
+    return f"whsec_{secrets.token_urlsafe(32)}"
+
+
+class WebhookEndpointQuerySet(models.QuerySet["WebhookEndpoint"]):
+    def subscribed(self, *, workspace_id: int, event: str) -> WebhookEndpointQuerySet:
+        return self.filter(workspace_id=workspace_id, enabled=True, events__contains=[event])
+
+
+class WebhookEndpoint(models.Model):
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    url = models.URLField(_("URL"), max_length=2000)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    # {"secret": "whsec_..."}: encrypted, shown once when the endpoint is made.
+    config = EncryptedJSONField(default=dict)
+    enabled = models.BooleanField(_("enabled"), default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = WebhookEndpointQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("webhook endpoint")
+        indexes = [models.Index(fields=["workspace"], condition=models.Q(enabled=True), name="webhook_enabled")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def secret(self) -> str:
+        return self.config.get("secret", "")
+
+    @property
+    def credentials_readable(self) -> bool:
+        """False when no FIELD_ENCRYPTION_KEYS key opens the stored secret (notifications/fields.py)."""
+        return not isinstance(self.config, Sealed)
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Delivered")
+    FAILED = "failed", _("Failed")
+
+
+class WebhookDelivery(models.Model):
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    # The event's id in the body and the X-Vatcrm-Delivery header: the same for every attempt.
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.UUIDField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at", "id"], condition=models.Q(status="pending"), name="webhook_delivery_due"
+            ),
+            models.Index(fields=["endpoint", "-created_at"], name="webhook_delivery_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint_id}: {self.status}"
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error[:40]}"
