@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -70,3 +71,28 @@ def signed_in_browser(browser, live_server, owner) -> webdriver.Chrome:
         {"name": settings.SESSION_COOKIE_NAME, "value": owner.client.cookies[settings.SESSION_COOKIE_NAME].value}
     )
     return browser
+
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core, installed from npm by `make test` (package-lock.json); injected by the tests, never served."""
+    if not AXE.exists():
+        message = "needs axe-core: run `npm ci` (make test does)"
+        pytest.fail(message) if os.environ.get("VATCRM_TEST_REQUIRE_BROWSER") == "1" else pytest.skip(message)
+    return AXE.read_text()
+
+
+def accessibility_violations(driver: webdriver.Chrome, source: str) -> list[str]:
+    """What axe-core finds on the page the driver shows (WCAG 2.1 A and AA rules), one line per violation."""
+    driver.execute_script(source)
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
+        ".then((r) => done(r.violations.map((v) => v.id + ': ' + v.help + ' at '"
+        " + v.nodes.map((n) => n.target.join(' ')).join(', '))))"
+        ".catch((e) => done(['axe failed: ' + e]));"
+    )
+    return list(result)

@@ -1,0 +1,91 @@
+"""Phone width and accessibility: the pages at 360 px (the menu folds, nothing runs off the screen), checked
+with the axe-core engine; and the alert email, rendered in the browser as a mail client would show it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+from django.utils import timezone
+from selenium.webdriver.common.by import By
+
+from crm.models import AlertKind, Severity
+from notifications.services import deliveries_for_alerts, deliveries_send
+from tests.factories import AlertFactory, CounterpartyFactory, VerificationCheckFactory
+
+from .conftest import accessibility_violations
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+PHONE, DESKTOP = (360, 780), (1280, 1000)
+
+
+@pytest.fixture
+def phone(signed_in_browser):
+    signed_in_browser.set_window_size(*PHONE)
+    yield signed_in_browser
+    signed_in_browser.set_window_size(*DESKTOP)
+
+
+def _overflow(driver) -> int:
+    """How many pixels the page is wider than the window (0: nothing runs off the screen)."""
+    return driver.execute_script("return document.documentElement.scrollWidth - window.innerWidth;")
+
+
+def test_the_counterparty_list_at_phone_width(phone, live_server, owner, axe_source):
+    for n in range(8):
+        CounterpartyFactory(workspace=owner.workspace, name=f"Spedition Nordwest Logistik GmbH & Co. KG {n}")
+    phone.get(live_server.url + reverse("crm:counterparty_list"))
+    assert _overflow(phone) <= 0
+    nav = phone.find_element(By.CSS_SELECTOR, "header.top nav")
+    assert not nav.is_displayed(), "the menu is folded at phone width"
+    phone.find_element(By.CSS_SELECTOR, "label.menu-button").click()
+    assert nav.is_displayed() and _overflow(phone) <= 0
+    assert accessibility_violations(phone, axe_source) == []
+
+
+@pytest.mark.parametrize(
+    "url_name", ["crm:counterparty_list", "crm:verify", "monitoring:overview", "notifications:index"]
+)
+def test_pages_pass_the_accessibility_engine(signed_in_browser, live_server, owner, axe_source, url_name):
+    CounterpartyFactory(workspace=owner.workspace, status="valid")
+    signed_in_browser.get(live_server.url + reverse(url_name))
+    assert accessibility_violations(signed_in_browser, axe_source) == []
+
+
+def test_the_sign_in_page_at_phone_width(browser, live_server, axe_source, db):
+    browser.delete_all_cookies()
+    browser.set_window_size(*PHONE)
+    try:
+        browser.get(live_server.url + reverse("account_login"))
+        assert _overflow(browser) <= 0
+        assert accessibility_violations(browser, axe_source) == []
+    finally:
+        browser.set_window_size(*DESKTOP)
+
+
+def test_the_alert_email_reads_well_at_phone_and_desktop_width(browser, owner, axe_source, tmp_path):
+    counterparty = CounterpartyFactory(workspace=owner.workspace, name="Bolt Logistics B.V.", status="invalid")
+    valid = VerificationCheckFactory(
+        counterparty=counterparty, consultation_number="WAPIAAAAY1234567", started_at=timezone.now() - timedelta(1)
+    )
+    invalid = VerificationCheckFactory(counterparty=counterparty, overall_status="invalid")
+    alert = AlertFactory(
+        check_run=invalid, previous_check=valid, kind=AlertKind.VALIDITY_LOST, severity=Severity.CRITICAL
+    )
+    deliveries_for_alerts(alert_ids=[alert.pk])
+    deliveries_send()
+    [message] = mail.outbox
+    page = tmp_path / "alert.html"
+    page.write_text(message.alternatives[0][0], encoding="utf-8")
+
+    for size in (PHONE, DESKTOP):
+        browser.set_window_size(*size)
+        browser.get(page.as_uri())
+        assert _overflow(browser) <= 0, f"the email runs off a {size[0]} px screen"
+        body = browser.find_element(By.TAG_NAME, "body").text
+        assert "vatcrm" in body and "What to do next" in body and "Proof of the last valid check" in body
+        assert accessibility_violations(browser, axe_source) == []
+    browser.set_window_size(*DESKTOP)
