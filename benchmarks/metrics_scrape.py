@@ -32,8 +32,8 @@ SEED_SQL = [
                               date_joined)
        VALUES ('!', false, 'bench', '', '', 'bench@example.com', false, true, now())""",
     """INSERT INTO crm_counterparty (vat_number, country_code, name, address, status, monitoring, created_at,
-                                     updated_at, workspace_id, retry_attempts)
-       SELECT s.cc || lpad(i::text, 9, '0'), s.cc, 'Supplier ' || i, '', 'valid', 'daily', now(), now(), w.id, 0
+                                     updated_at, workspace_id, retry_attempts, external_reference, notes)
+       SELECT s.cc || lpad(i::text, 9, '0'), s.cc, 'Supplier ' || i, '', 'valid', 'daily', now(), now(), w.id, 0, '', ''
        FROM generate_series(1, %(counterparties)s) i
        JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM crm_workspace) w ON w.k = i %% %(workspaces)s
        CROSS JOIN LATERAL (SELECT (%(states)s::text[])[1 + i %% %(n_states)s] AS cc) s""",
@@ -57,9 +57,9 @@ SEED_SQL = [
        FROM crm_verificationcheck v JOIN crm_counterparty c ON c.id = v.counterparty_id
        CROSS JOIN (VALUES ('format'), ('vies')) svc(name)""",
     """INSERT INTO crm_alert (kind, severity, before, after, created_at, is_sent, counterparty_id, check_run_id,
-                              workspace_id)
+                              workspace_id, acknowledgement_comment)
        SELECT 'validity_lost', 'critical', 'valid', 'invalid', v.started_at, true, v.counterparty_id, v.id,
-              v.workspace_id
+              v.workspace_id, ''
        FROM crm_verificationcheck v ORDER BY v.id LIMIT %(deliveries)s""",
     # Mostly sent; every 200th pending (half of them due), every 500th failed, every 2,000th being sent.
     """INSERT INTO notifications_delivery (key, address, digest, status, attempts, next_attempt_at, claimed_at,
