@@ -67,7 +67,6 @@ bench: $(BIN)/.installed
 	$(BIN)/python -m benchmarks.crm_speed $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.dashboard_speed $(BENCH_ARGS)
 	$(BIN)/python -m benchmarks.import_speed $(BENCH_ARGS)
-	$(BIN)/python -m benchmarks.import_speed $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache
