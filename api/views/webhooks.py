@@ -54,7 +54,8 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def webhook_toggle(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = get_object_or_404(WebhookEndpoint, pk=pk, workspace=owned_workspace(request))
-    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(enabled=not endpoint.enabled)
+    endpoint.enabled = not endpoint.enabled
+    endpoint.save(update_fields=["enabled"])  # through save(): the workspace's has_webhooks follows
     return redirect("api_pages:webhook_detail", pk=endpoint.pk)
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from api.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from api.services.webhooks import deliveries_sweep
+from crm.models import Workspace
 from crm.signals import alerts_created
 from notifications.transports import verify_signature
 from tests.factories import AlertFactory, CompanyFactory, CounterpartyFactory, VerificationCheckFactory
@@ -132,6 +133,7 @@ def test_owners_add_a_webhook_and_see_its_attempts(owner, receiver, django_captu
     assert endpoint.secret.startswith("whsec_") and endpoint.secret in response.content.decode()
     assert endpoint.secret not in owner.client.get(reverse("api_pages:webhooks")).content.decode()
     receiver.default = (410, b"gone", {})
+    owner.workspace.refresh_from_db()  # the page marked the workspace as listened to, not this test's copy
     with django_capture_on_commit_callbacks(execute=True):
         VerificationCheckFactory(counterparty=CounterpartyFactory(workspace=owner.workspace))
     delivery = WebhookDelivery.objects.get()
@@ -143,6 +145,17 @@ def test_owners_add_a_webhook_and_see_its_attempts(owner, receiver, django_captu
         owner.client.post(reverse("api_pages:webhook_delivery_retry", args=[delivery.pk]))
     delivery.refresh_from_db()
     assert delivery.status == DeliveryStatus.SENT and delivery.attempts == 2
+
+
+def test_the_workspace_knows_whether_anyone_listens(owner, receiver):
+    assert not owner.workspace.has_webhooks
+    endpoint = _endpoint(owner.workspace, receiver.url)
+    assert Workspace.objects.get(pk=owner.workspace.pk).has_webhooks
+    owner.client.post(reverse("api_pages:webhook_toggle", args=[endpoint.pk]))
+    assert not Workspace.objects.get(pk=owner.workspace.pk).has_webhooks, "a disabled endpoint hears nothing"
+    owner.client.post(reverse("api_pages:webhook_toggle", args=[endpoint.pk]))
+    endpoint.delete()
+    assert not Workspace.objects.get(pk=owner.workspace.pk).has_webhooks
 
 
 def test_only_owners_manage_webhooks(teammate, owner):
