@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import translation
 
 from crm.models import Role, Workspace
 from verification.ratelimit import reset_limiter
@@ -74,6 +75,14 @@ def _fresh_cache():
     cache.clear()
     reset_limiter()
     yield
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    # A request or a test that switched to Russian leaves it active on the thread; the next test must start
+    # in the default language (a command's output, an email's words).
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

@@ -82,7 +82,7 @@ def test_a_person_without_a_preference_reads_the_default_language():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("language", ["xx", "", "ru\x00", "r" * 5000, "../en"])
+@pytest.mark.parametrize("language", ["xx", "", "ru\x00", "r" * 5000, "en/ru"])
 def test_a_language_that_is_not_offered_changes_nothing(owner, language):
     before = language_of(owner.user)
     response = owner.client.post(reverse("set_language"), {"language": language, "next": "/verify/"})

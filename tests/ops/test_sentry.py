@@ -13,7 +13,9 @@ from wsgiref.util import setup_testing_defaults
 import pytest
 import sentry_sdk
 from django.conf import settings
+from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
+from django.db import close_old_connections
 from sentry_sdk.envelope import Envelope
 from sentry_sdk.transport import Transport
 
@@ -128,8 +130,16 @@ def test_a_request_error_is_sent_without_personal_data_or_secrets(owner, sentry_
     }
     setup_testing_defaults(environ)
     failure = RuntimeError("could not reach redis://:hunter2-password@redis:6379/0")
-    with mock.patch("ops.health.readiness", side_effect=failure):
-        WSGIHandler()(environ, lambda status, headers: None)
+    # As Django's test client does: the request signals would close the test's connection, which holds its
+    # transaction, and the middleware that reads the database after that would fail for the wrong reason.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        with mock.patch("ops.health.readiness", side_effect=failure):
+            WSGIHandler()(environ, lambda status, headers: None)
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
     sentry_sdk.flush()
     (event,) = sentry_events.events()
     assert event["exception"]["values"][0]["type"] == "RuntimeError"
