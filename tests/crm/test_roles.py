@@ -105,6 +105,12 @@ CHANGES: dict[str, Change] = {
 GUARDED: dict[str, Callable[[Workspace], dict]] = {
     "api_pages:keys": lambda ws: {"name": "ERP", "scope": "write"},
     "api_pages:key_revoke": lambda ws: {},
+    "api_pages:webhooks": lambda ws: {"url": "https://erp.example/hooks", "events": ["check.completed"]},
+    "api_pages:webhook_detail": lambda ws: {},
+    "api_pages:webhook_toggle": lambda ws: {},
+    "api_pages:webhook_delete": lambda ws: {},
+    "api_pages:webhook_delivery_retry": lambda ws: {},
+    "monitoring:run_now": lambda ws: {},
     "dashboard:alert_acknowledge": lambda ws: {"comment": "seen"},
     "dashboard:alert_bulk_acknowledge": lambda ws: {},
     "imports:upload": lambda ws: {},
