@@ -48,9 +48,13 @@ def main(base_url: str, run_log: str) -> None:
         timeout=10,
     )
     response.raise_for_status()
-    if not response.url.rstrip("/").endswith("/crm") or "Counterparties" not in response.text:
+    # Signing in lands on the dashboard (the home page); the CRM list is one link away.
+    if "/accounts/" in response.url:
         raise SystemExit(f"demo sign-in failed: ended at {response.url}")
-    print(f"demo account {email} signed in and sees the CRM")
+    crm = session.get(f"{base_url}/crm/", timeout=10)
+    if crm.status_code != 200 or not crm.url.rstrip("/").endswith("/crm") or "Counterparties" not in crm.text:
+        raise SystemExit(f"demo account signed in but the CRM list answered {crm.status_code} at {crm.url}")
+    print(f"demo account {email} signed in, landed on {response.url} and sees the CRM")
 
 
 if __name__ == "__main__":
