@@ -8,16 +8,15 @@ the bulk action "export the selection". No export holds a web worker for more th
 - above it, the ids are stored on an Export row and a Celery task writes the file to the default
   storage; the request answers at once with a page that follows the task and then offers the download.
 
-Dates are real spreadsheet dates in XLSX (a spreadsheet has no time zones: the value is the wall time in
-the zone the header names), text in CSV in the same zone; statuses are the vocabulary's words.
+Dates are real spreadsheet dates in XLSX and text in CSV, in the zone the header names; statuses are the
+vocabulary's words. The files themselves are written by crm/spreadsheets.py.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from io import BytesIO
 from typing import IO, Any
 
@@ -27,19 +26,12 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.utils import get_column_letter
 
-from . import vocabulary
+from . import spreadsheets, vocabulary
 from .models import Counterparty, ExportFormat, MonitoringFrequency
+from .spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 CHUNK_SIZE = 2000
-DATE_FORMAT = "yyyy-mm-dd hh:mm"
-# A cell starting with one of these is a formula to a spreadsheet: a registry's text must stay text.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -143,39 +135,22 @@ def rows_of(counterparties: Iterable[Counterparty]) -> Iterator[Row]:
 
 def csv_lines(rows: Iterable[Row]) -> Iterator[str]:
     """CSV text line by line, for a streaming response: memory stays flat however long the list."""
-
-    class Line:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Line())
-    yield "\ufeff"  # a byte-order mark, so that spreadsheet programs read UTF-8 names correctly
-    yield writer.writerow(headers())
     zone = timezone.get_current_timezone()
-    for row in rows:
-        yield writer.writerow([_csv_value(value, zone) for value in row])
+    return spreadsheets.csv_lines(
+        headers(), rows, moment=lambda moment: f"{spreadsheets.wall_time(moment, zone):%Y-%m-%d %H:%M}"
+    )
 
 
 def write_xlsx(rows: Iterable[Row], target: str | IO[bytes]) -> int:
-    """Write the sheet to `target` (a path or a binary file) in write-only mode; returns the row count.
-
-    Real date cells, column widths, the header row frozen and an autofilter over every row.
-    """
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Counterparties"))
-    # Widths and panes are written with the sheet's head, before the first row.
-    for index, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(index)].width = column.width
-    sheet.freeze_panes = "A2"
-    sheet.append(headers())
-    count = 0
-    zone = timezone.get_current_timezone()
-    for row in rows:
-        sheet.append([_xlsx_cell(sheet, value, zone) for value in row])
-        count += 1
-    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
-    workbook.save(target)
-    return count
+    """Write the sheet to `target` (a path or a binary file); returns the row count."""
+    return spreadsheets.write_xlsx(
+        target,
+        title=_("Counterparties"),
+        headers=headers(),
+        rows=rows,
+        zone=timezone.get_current_timezone(),
+        widths=[column.width for column in COLUMNS],
+    )
 
 
 def export_filename(workspace_slug: str, file_format: str) -> str:
@@ -205,27 +180,3 @@ def export_response(request: HttpRequest, queryset: QuerySet[Counterparty], file
         response = StreamingHttpResponse(csv_lines(counterparty_rows(queryset)), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-def _as_text(value: str) -> str:
-    return "'" + value if value.startswith(_FORMULA_STARTS) else value
-
-
-def _local(moment: datetime, zone: tzinfo) -> datetime:
-    return moment.astimezone(zone) if moment.tzinfo is not None else moment
-
-
-def _csv_value(value: Any, zone: tzinfo) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        return f"{_local(value, zone):%Y-%m-%d %H:%M}"
-    return _as_text(str(value))
-
-
-def _xlsx_cell(sheet, value: Any, zone: tzinfo) -> Any:
-    if isinstance(value, datetime):
-        cell = WriteOnlyCell(sheet, value=_local(value, zone).replace(tzinfo=None))
-        cell.number_format = DATE_FORMAT
-        return cell
-    return _as_text(value) if isinstance(value, str) else value

@@ -1,23 +1,21 @@
 """Files handed out by the imports: the report of a job (every row, its outcome, its check) and the template.
 
-Every text cell that a spreadsheet would read as a formula (it starts with =, +, -, @, a tab or a carriage
-return) is written with a leading apostrophe: a counterparty's name from an uploaded file stays text when
-the report is opened.
+Written by crm/spreadsheets.py, so a counterparty's name from an uploaded file stays text when the report is
+opened, never a formula.
 """
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
+from datetime import UTC
 from io import BytesIO
 
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
+
+from crm import spreadsheets
 
 from .models import Classification, ImportJob
 from .selectors import ReportLine, report_lines
-
-_FORMULA_PREFIXES = tuple("=+-@\t\r")
 
 
 def report_headers() -> list[str]:
@@ -68,31 +66,8 @@ def _report_row(line: ReportLine, vat_column: int | None) -> list[str]:
     ]
 
 
-def safe_cell(value: str) -> str:
-    """Text a spreadsheet shows as it is, never as a formula."""
-    return f"'{value}" if value.startswith(_FORMULA_PREFIXES) else value
-
-
-def csv_stream(headers: list[str], rows: Iterable[list[str]]) -> Iterator[str]:
-    """CSV text, line by line, with a BOM so that Excel reads UTF-8: for a streaming response."""
-
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    writer = csv.writer(Echo())
-    yield "\ufeff" + writer.writerow(headers)
-    for row in rows:
-        yield writer.writerow([safe_cell(cell) for cell in row])
-
-
 def xlsx_file(sheet_name: str, headers: list[str], rows: Iterable[list[str]]) -> bytes:
-    """An XLSX built in write-only mode (rows streamed to a temporary file, not held as cells)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_name[:31])
-    sheet.append(headers)
-    for row in rows:
-        sheet.append([safe_cell(cell) for cell in row])
+    """The sheet as XLSX bytes (rows streamed to the workbook, not held as cells)."""
     buffer = BytesIO()
-    workbook.save(buffer)
+    spreadsheets.write_xlsx(buffer, title=sheet_name, headers=headers, rows=rows, zone=UTC)
     return buffer.getvalue()

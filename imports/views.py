@@ -17,16 +17,16 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Role
+from crm.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_lines
 
 from .columns import TEMPLATE_EXAMPLE, template_headers
 from .forms import MappingForm, UploadForm
 from .models import Classification, ImportJob, JobStatus
 from .reading import UnreadableFile
-from .report import csv_stream, report_headers, report_rows, xlsx_file
+from .report import report_headers, report_rows, xlsx_file
 from .selectors import job_progress
 from .services import ImportConflict, job_commit, job_map, job_reconcile, job_stage
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ROWS_PER_PAGE = 100
 
 
@@ -152,9 +152,7 @@ def report(request: HttpRequest, pk: int, file_format: str) -> HttpResponse:
             xlsx_file(_("Import report"), report_headers(), report_rows(job)), content_type=XLSX_CONTENT_TYPE
         )
     else:
-        response = StreamingHttpResponse(
-            csv_stream(report_headers(), report_rows(job)), content_type="text/csv; charset=utf-8"
-        )
+        response = StreamingHttpResponse(csv_lines(report_headers(), report_rows(job)), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -168,7 +166,7 @@ def template(request: HttpRequest, file_format: str) -> HttpResponse:
         response = HttpResponse(body, content_type=XLSX_CONTENT_TYPE)
     else:
         response = HttpResponse(
-            "".join(csv_stream(template_headers(), [TEMPLATE_EXAMPLE])), content_type="text/csv; charset=utf-8"
+            "".join(csv_lines(template_headers(), [TEMPLATE_EXAMPLE])), content_type=CSV_CONTENT_TYPE
         )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -21,12 +21,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from crm.models import Counterparty
+from crm.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE
 from crm.untrusted import object_id
 
 from ..audit import audit_checks, audit_rows, csv_lines, xlsx_file
 from ..forms import AuditExportForm
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_DAYS = 30
 XLSX_MAX_ROWS = 50_000
 
@@ -77,6 +77,6 @@ def audit_export(request: HttpRequest, file_format: str) -> HttpResponse:
     filename = f"checks-{scope}-{first:%Y%m%d}-{last:%Y%m%d}.{file_format}"
     if file_format == "xlsx":
         return FileResponse(xlsx_file(rows), as_attachment=True, filename=filename, content_type=XLSX_CONTENT_TYPE)
-    response = StreamingHttpResponse(csv_lines(rows), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(csv_lines(rows), content_type=CSV_CONTENT_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
