@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from crm.models import Role
+from crm.permissions import may, require_role
 from crm.spreadsheets import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, csv_lines
 
 from .columns import TEMPLATE_EXAMPLE, template_headers
@@ -30,27 +30,17 @@ from .services import ImportConflict, job_commit, job_map, job_reconcile, job_st
 ROWS_PER_PAGE = 100
 
 
-def may_import(request: HttpRequest) -> bool:
-    role = request.workspace.memberships.filter(user=request.user).values_list("role", flat=True).first()
-    return role in (Role.OWNER, Role.MEMBER)
-
-
-def _require_importer(request: HttpRequest) -> None:
-    if not may_import(request):
-        raise PermissionDenied(_("Viewers cannot import."))
-
-
 def _job(request: HttpRequest, pk: int) -> ImportJob:
     return get_object_or_404(ImportJob, pk=pk, workspace=request.workspace)
 
 
 @login_required
 def upload(request: HttpRequest) -> HttpResponse:
-    allowed = may_import(request)
+    allowed = may(request, Role.MEMBER)
     form = UploadForm()
     status = 200
     if request.method == "POST":
-        _require_importer(request)
+        require_role(request, Role.MEMBER)
         form = UploadForm(request.POST, request.FILES)
         if form.is_valid():
             upload = form.cleaned_data["file"]
@@ -73,7 +63,7 @@ def mapping(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.is_committed:
         return redirect("imports:job", pk=job.pk)
-    _require_importer(request)
+    require_role(request, Role.MEMBER)
     form = MappingForm(request.POST or None, job=job)
     if request.method == "POST" and form.is_valid():
         job_map(job=job, mapping=form.mapping)
@@ -101,7 +91,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "shown": shown,
         "counts": counts,
-        "may_import": may_import(request),
+        "may_import": may(request, Role.MEMBER),
         "progress": job_progress(job) if job.is_committed else None,
     }
     return render(request, "imports/job.html", context)
@@ -111,7 +101,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def commit(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    _require_importer(request)
+    require_role(request, Role.MEMBER)
     try:
         job = job_commit(job=job, user=request.user)
     except ImportConflict:
@@ -126,7 +116,7 @@ def commit(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def discard(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    _require_importer(request)
+    require_role(request, Role.MEMBER)
     if not job.is_committed:
         job.delete()
         messages.success(request, _("The preview was discarded; nothing was imported."))
