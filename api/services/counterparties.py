@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm.models import ChangeAction, ChangeSource, Counterparty, MonitoringFrequency, Workspace
+from crm.models import ChangeAction, ChangeSource, Counterparty, Workspace
 from crm.services.counterparties import (
     EDITABLE_FIELDS,
     counterparties_archive,
@@ -35,7 +35,6 @@ def counterparty_create(
     *, workspace: Workspace, vat: NormalisedVat, fields: dict, tags: Sequence[str] = (), actor=None
 ) -> Counterparty:
     """A new counterparty, not checked yet; AlreadyExists if the workspace has this number."""
-    monitored = workspace.monitor_new_counterparties
     try:
         with transaction.atomic():
             counterparty = Counterparty.objects.create(
@@ -43,9 +42,9 @@ def counterparty_create(
                 vat_number=vat.vat_number,
                 country_code=vat.country_code,
                 created_by=actor,
-                monitoring=MonitoringFrequency.DAILY if monitored else MonitoringFrequency.OFF,
+                monitoring=workspace.default_monitoring,
                 # Never checked: the next monitoring run checks it.
-                next_check_due_at=timezone.now() if monitored else None,
+                next_check_due_at=timezone.now() if workspace.monitor_new_counterparties else None,
                 **{name: fields.get(name, "") for name in EDITABLE_FIELDS},
             )
     except IntegrityError:

@@ -79,6 +79,13 @@ class Workspace(models.Model):
 
         return get_user_model().objects.filter(memberships__workspace=self)
 
+    @property
+    def default_monitoring(self) -> str:
+        """The monitoring a counterparty gets when it joins the workspace: its "monitor new" setting."""
+        from .counterparties import MonitoringFrequency  # that module imports this one
+
+        return MonitoringFrequency.DAILY if self.monitor_new_counterparties else MonitoringFrequency.OFF
+
     def is_owner(self, user: AbstractBaseUser) -> bool:
         return self.memberships.filter(user=user, role=Role.OWNER).exists()
 

@@ -27,7 +27,6 @@ from ..models import (
     CheckTrigger,
     Company,
     Counterparty,
-    MonitoringFrequency,
     VerificationCheck,
     Workspace,
 )
@@ -281,9 +280,7 @@ def _lock_or_create_counterparty(
                 "name": entered.name,
                 "address": entered.address,
                 "created_by": user,
-                "monitoring": (
-                    MonitoringFrequency.DAILY if workspace.monitor_new_counterparties else MonitoringFrequency.OFF
-                ),
+                "monitoring": workspace.default_monitoring,
             },
         )
         if counterparty.is_monitored and counterparty.next_check_due_at is None:

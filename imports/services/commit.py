@@ -21,7 +21,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm.models import ChangeAction, ChangeSource, Counterparty, CounterpartyChange, MonitoringFrequency, Tag
+from crm.models import ChangeAction, ChangeSource, Counterparty, CounterpartyChange, Tag
 
 from ..models import Classification, ImportChunk, ImportJob, ImportRow, JobStatus
 from ..signals import import_finished
@@ -75,7 +75,6 @@ def _write(job: ImportJob, rows: list[ImportRow], user: AbstractBaseUser | None)
         .filter(workspace=workspace, vat_number__in=[row.vat_number for row in rows])
         .prefetch_related("tags")
     }
-    default_monitoring = MonitoringFrequency.DAILY if workspace.monitor_new_counterparties else MonitoringFrequency.OFF
     new: list[tuple[Counterparty, ImportRow]] = []
     changed: list[tuple[Counterparty, ImportRow, dict]] = []
     for row in rows:
@@ -88,7 +87,7 @@ def _write(job: ImportJob, rows: list[ImportRow], user: AbstractBaseUser | None)
                 name=row.name,
                 address=row.address,
                 external_reference=row.external_reference,
-                monitoring=row.monitoring or default_monitoring,
+                monitoring=row.monitoring or workspace.default_monitoring,
                 created_by=user,
             )
             if counterparty.is_monitored:
