@@ -27,7 +27,7 @@ from zeep import Client, Settings
 
 from verification import ratelimit
 from verification.registries import requester_for_registry
-from verification.registry_http import elapsed_ms, evidence_text
+from verification.registry_http import elapsed_ms, evidence_text, failed_result
 from verification.soap_evidence import EXCHANGE, EvidenceTransport, Exchange
 from verification.vat import VIES_COUNTRY_CODES, NormalisedVat
 from verification.verdicts import Requester, ServiceResult, Status
@@ -311,15 +311,8 @@ def _parse_reply(
 
 
 def _failed(failure: Failure, exchange: Exchange, latency_ms: int | None) -> ServiceResult:
-    return ServiceResult(
-        service=SERVICE,
-        status=failure.status,
-        error_code=failure.code,
-        message=failure.message,
-        latency_ms=latency_ms,
-        raw_request=evidence_text(exchange.request),
-        raw_response=evidence_text(exchange.response),
-    )
+    request = evidence_text(exchange.request)
+    return failed_result(SERVICE, failure, request=request, response=exchange.response, latency_ms=latency_ms)
 
 
 def _raw_valid_flag(content: bytes) -> bool | None:
