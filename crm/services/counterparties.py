@@ -49,10 +49,12 @@ def counterparty_changes_record(
     action: str,
     changes: Sequence[dict[str, list]],
     source: str = ChangeSource.WEB,
+    batch_size: int | None = None,
 ) -> list[CounterpartyChange]:
     """One audit row per counterparty whose `changes` ({field: [old, new]}) are not empty.
 
-    Call it inside the transaction that makes the changes (monitoring's switch does too).
+    Call it inside the transaction that makes the changes (monitoring's switch and the import do too). A
+    large import passes `batch_size`, so that no single INSERT binds more parameters than PostgreSQL takes.
     """
     rows = [
         CounterpartyChange(
@@ -66,7 +68,7 @@ def counterparty_changes_record(
         for counterparty, change in zip(counterparties, changes, strict=True)
         if change
     ]
-    return CounterpartyChange.objects.bulk_create(rows)
+    return CounterpartyChange.objects.bulk_create(rows, batch_size=batch_size)
 
 
 def _locked(workspace: Workspace, ids: Iterable[int]) -> list[Counterparty]:
@@ -84,14 +86,20 @@ def tag_names_clean(raw: str) -> list[str]:
 
 
 def tags_resolve(*, workspace: Workspace, names: Iterable[str]) -> list[Tag]:
-    """The workspace's tags of these names, made if new; an existing tag is reused whatever its case."""
-    tags = []
-    for name in names:
-        tag = Tag.objects.filter(workspace=workspace, name__iexact=name).first()
-        if tag is None:
-            tag, _created = Tag.objects.get_or_create(workspace=workspace, name=name)
-        tags.append(tag)
-    return tags
+    """The workspace's tags of these names, in their order, made if new; an existing tag is reused whatever
+    its case. A few queries however many names: the import resolves a whole file's tags at once."""
+    names = list(names)
+
+    def known() -> dict[str, Tag]:
+        return {tag.name.casefold(): tag for tag in Tag.objects.filter(workspace=workspace)}
+
+    tags = known()
+    missing = {name.casefold(): name for name in names if name.casefold() not in tags}
+    if missing:
+        made = [Tag(workspace=workspace, name=name) for name in missing.values()]
+        Tag.objects.bulk_create(made, ignore_conflicts=True)
+        tags = known()
+    return [tags[name.casefold()] for name in names]
 
 
 def _tag_names(counterparty: Counterparty) -> list[str]:

@@ -21,7 +21,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm.models import ChangeAction, ChangeSource, Counterparty, CounterpartyChange, Tag
+from crm.models import ChangeAction, ChangeSource, Counterparty
+from crm.services.counterparties import counterparty_changes_record, tags_resolve
 
 from ..models import Classification, ImportChunk, ImportJob, ImportRow, JobStatus
 from ..signals import import_finished
@@ -123,19 +124,12 @@ def _write(job: ImportJob, rows: list[ImportRow], user: AbstractBaseUser | None)
     recorded = [(counterparty, _as_created(counterparty, row)) for counterparty, row in new] + [
         (counterparty, changes) for counterparty, _, changes in changed
     ]
-    CounterpartyChange.objects.bulk_create(
-        [
-            CounterpartyChange(
-                workspace=workspace,
-                counterparty=counterparty,
-                actor=user,
-                action=ChangeAction.IMPORTED,
-                source=ChangeSource.IMPORT,
-                changes=changes,
-                at=now,
-            )
-            for counterparty, changes in recorded
-        ],
+    counterparty_changes_record(
+        counterparties=[counterparty for counterparty, _ in recorded],
+        actor=user,
+        action=ChangeAction.IMPORTED,
+        changes=[changes for _, changes in recorded],
+        source=ChangeSource.IMPORT,
         batch_size=BATCH,
     )
     return [counterparty.pk for counterparty, _ in new]
@@ -151,12 +145,12 @@ def _as_created(counterparty: Counterparty, row: ImportRow) -> dict[str, list]:
 
 
 def _tag(workspace, tagged: list[tuple[Counterparty, list[str]]]) -> None:
-    """Create the tags that do not exist yet and attach them (what is attached already stays)."""
-    names = {name for _, tags in tagged for name in tags}
+    """Attach the tags, made if new and reused whatever their case, as the edit form does (what is attached
+    already stays)."""
+    names = sorted({name for _, tags in tagged for name in tags})
     if not names:
         return
-    Tag.objects.bulk_create([Tag(workspace=workspace, name=name) for name in names], ignore_conflicts=True)
-    ids = dict(Tag.objects.filter(workspace=workspace, name__in=names).values_list("name", "pk"))
+    ids = {name: tag.pk for name, tag in zip(names, tags_resolve(workspace=workspace, names=names), strict=True)}
     through = Counterparty.tags.through
     through.objects.bulk_create(
         [through(counterparty_id=counterparty.pk, tag_id=ids[name]) for counterparty, tags in tagged for name in tags],

@@ -144,3 +144,15 @@ def test_an_import_that_creates_nothing_is_finished_at_once(owner):
     finally:
         import_finished.disconnect(dispatch_uid="t")
     assert job.status == JobStatus.DONE and received == [job.pk]
+
+
+def test_a_tag_the_workspace_has_is_reused_whatever_its_case(owner):
+    existing = Tag.objects.create(workspace=owner.workspace, name="Supplier")
+    rows = [["DE136695976", "supplier"], ["FR40303265045", "SUPPLIER; dach"]]
+    job_commit(job=stage(owner.workspace, csv_bytes(rows, header=["VAT", "Tags"])), user=owner.user)
+
+    assert sorted(Tag.objects.filter(workspace=owner.workspace).values_list("name", flat=True)) == [
+        "Supplier",
+        "dach",
+    ]
+    assert existing.counterparties.count() == 2
