@@ -6,7 +6,6 @@ flat however long the range. Times are UTC: real date cells in XLSX, ISO 8601 wi
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
@@ -82,9 +81,7 @@ def audit_rows(checks: QuerySet[VerificationCheck]) -> Iterator[list]:
             (registry.registered_name or "") if registry else "",
             (registry.registered_address or "").replace("\n", ", ") if registry else "",
             registry.error_code if registry else "",
-            hashlib.sha256(registry.raw_response.encode("utf-8")).hexdigest()
-            if registry and registry.raw_response
-            else "",
+            registry.raw_response_sha256 if registry else "",
         ]
 
 

@@ -8,7 +8,6 @@ to be the one this document describes.
 
 from __future__ import annotations
 
-import hashlib
 import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +36,7 @@ class ResultProof:
 
     @property
     def response_sha256(self) -> str:
-        return hashlib.sha256(self.result.raw_response.encode("utf-8")).hexdigest() if self.result.raw_response else ""
+        return self.result.raw_response_sha256
 
     @property
     def response_bytes(self) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -110,3 +112,8 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.service}: {self.status}"
+
+    @property
+    def raw_response_sha256(self) -> str:
+        """The fingerprint of the stored answer that a proof and the audit export print; empty for no answer."""
+        return hashlib.sha256(self.raw_response.encode("utf-8")).hexdigest() if self.raw_response else ""
