@@ -62,10 +62,11 @@ def may(request: HttpRequest, minimum: str) -> bool:
     return role_at_least(current_role(request), minimum)
 
 
-def require_role(request: HttpRequest, minimum: str) -> None:
-    """Raise PermissionDenied (a 403 with the reason) unless the user's role is `minimum` or above."""
+def require_role(request: HttpRequest, minimum: str, *, reason: str | None = None) -> None:
+    """Raise PermissionDenied (a 403 with the reason) unless the user's role is `minimum` or above; `reason`
+    says what the page is, where the general refusal would say less."""
     if not may(request, minimum):
-        raise PermissionDenied(REFUSALS[Role(minimum)])
+        raise PermissionDenied(reason or REFUSALS[Role(minimum)])
 
 
 def role_required(minimum: str, *, to_read: bool = False) -> Callable:

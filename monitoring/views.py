@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -17,7 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Counterparty, MonitoringFrequency, Role
-from crm.permissions import role_required
+from crm.permissions import may, require_role, role_required
 from crm.untrusted import object_id
 from crm.vocabulary import when
 
@@ -56,7 +55,7 @@ def overview(request: HttpRequest) -> HttpResponse:
             "schedule_words": schedule_in_words(task),
             "next_run_at": next_run_at(timezone.now(), task),
             "shares": workspace_shares(workspace, runs),
-            "may_run_now": workspace.is_owner(request.user),
+            "may_run_now": may(request, Role.OWNER),
             "run_now_allowed_at": workspace_run_next_allowed(workspace),
         },
     )
@@ -66,9 +65,8 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def run_now(request: HttpRequest) -> HttpResponse:
     """An owner starts a run of their own workspace's monitoring now (rate limited in the service)."""
+    require_role(request, Role.OWNER, reason=_("Only an owner of the workspace can start a run."))
     workspace = request.workspace
-    if not workspace.is_owner(request.user):
-        raise PermissionDenied(_("Only an owner of the workspace can start a run."))
     try:
         run = workspace_run_start(workspace=workspace)
     except RunNowTooSoon as refused:

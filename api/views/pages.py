@@ -8,23 +8,22 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from crm.models import Workspace
+from crm.models import Role, Workspace
+from crm.permissions import require_role
 
 from ..forms import ApiKeyForm
 from ..models import ApiKey
 
 
 def owned_workspace(request: HttpRequest) -> Workspace:
-    workspace = request.workspace
-    if not workspace.is_owner(request.user):
-        raise PermissionDenied(_("Only the workspace's owners manage its API keys and webhooks."))
-    return workspace
+    """The request's workspace, for its owners only: API keys and webhooks are the owners' (a 403 otherwise)."""
+    require_role(request, Role.OWNER, reason=_("Only the workspace's owners manage its API keys and webhooks."))
+    return request.workspace
 
 
 @login_required
