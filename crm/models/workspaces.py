@@ -47,7 +47,7 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     # Kept by the API app when its webhook endpoints change (api/receivers.py), so that a stored check costs
     # no query to learn that nobody is listening: the nightly re-check's statement budget is eight.
-    has_webhooks = models.BooleanField(default=False, editable=False)
+    has_webhooks = models.BooleanField(default=False, db_default=False, editable=False)
 
     objects = WorkspaceQuerySet.as_manager()
 
