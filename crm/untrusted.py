@@ -15,6 +15,8 @@ from typing import Any
 
 from django import forms
 from django.core.files import File
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 # Every id of ours is a BigAutoField (DEFAULT_AUTO_FIELD).
@@ -50,6 +52,25 @@ def object_id(value: object) -> int | None:
 def is_storable_text(text: str) -> bool:
     """Whether every column and registry can take this text (no NUL, no lone surrogate)."""
     return _UNSTORABLE.search(text) is None
+
+
+def local_next(request: HttpRequest, default: str) -> str:
+    """The page a form says to go back to (`next`, posted or in the query) if it is a path of ours, else `default`.
+
+    Only an absolute path passes: `url_has_allowed_host_and_scheme` also lets a bare word such as "²" through,
+    which `redirect()` would then try to reverse as a view name (a 500). Callers redirect with
+    `HttpResponseRedirect`, which never reverses.
+    """
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if (
+        target.startswith("/")
+        and is_storable_text(target)
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
+    ):
+        return target
+    return default
 
 
 def _submitted_value_error(value: object, *, many: bool) -> forms.ValidationError | None:

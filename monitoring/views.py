@@ -10,14 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Counterparty, MonitoringFrequency, Role
 from crm.permissions import may, require_role, role_required
-from crm.untrusted import object_id
+from crm.untrusted import local_next, object_id
 from crm.vocabulary import when
 
 from .models import RecheckOutcome
@@ -143,9 +142,7 @@ def counterparty_monitoring(request: HttpRequest, pk: int) -> HttpResponse:
 def bulk_monitoring(request: HttpRequest) -> HttpResponse:
     """Monitoring on or off for the counterparties ticked in the CRM list (ids of other workspaces do nothing)."""
     frequency = request.POST.get("monitoring", "")
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        back = reverse("crm:counterparty_list")
+    back = local_next(request, reverse("crm:counterparty_list"))
     if frequency not in MonitoringFrequency.values:
         return HttpResponseBadRequest("monitoring must be one of: " + ", ".join(MonitoringFrequency.values))
     ids = [object_id(value) for value in request.POST.getlist("counterparty")]

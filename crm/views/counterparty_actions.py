@@ -11,7 +11,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.utils.translation import ngettext
@@ -29,6 +28,7 @@ from ..services.counterparties import (
     counterparty_delete,
     counterparty_update,
 )
+from ..untrusted import local_next
 from .counterparties import export_response
 
 
@@ -96,10 +96,7 @@ def counterparty_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _back(request: HttpRequest) -> str:
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return back
-    return reverse("crm:counterparty_list")
+    return local_next(request, reverse("crm:counterparty_list"))
 
 
 @login_required

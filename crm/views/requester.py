@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
 from verification.verdicts import Status
@@ -16,14 +15,12 @@ from ..forms import RequesterForm
 from ..models import Role
 from ..permissions import role_required
 from ..services.requester import RequesterRefused, requester_verify_and_set
+from ..untrusted import local_next
 
 
 def _next_url(request: HttpRequest) -> str:
     """Where to go on: a local `next` (the page the user was sent here from), else the workspace page."""
-    target = request.POST.get("next") or request.GET.get("next") or ""
-    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
-        return target
-    return reverse("crm:workspace_settings")
+    return local_next(request, reverse("crm:workspace_settings"))
 
 
 @login_required
@@ -59,7 +56,7 @@ def requester_setup(request: HttpRequest) -> HttpResponse:
                     )
                     % {"vat": company.vat_number},
                 )
-            return redirect(_next_url(request))
+            return HttpResponseRedirect(_next_url(request))
     status = 400 if form.is_bound else 200
     context = {"form": form, "company": company, "next": _next_url(request)}
     return render(request, "crm/requester_setup.html", context, status=status)

@@ -8,14 +8,13 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from crm.models import Alert, Role
 from crm.permissions import require_role
-from crm.untrusted import is_storable_text, object_id
+from crm.untrusted import local_next, object_id
 
 from ..filters import AlertFilter
 from ..forms import AcknowledgeForm
@@ -74,7 +73,7 @@ def alert_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, _("Alert acknowledged."))
     else:
         messages.info(request, _("Someone had acknowledged this alert already; their acknowledgement stands."))
-    return HttpResponseRedirect(_next(request, reverse("dashboard:alert_detail", args=[alert.pk])))
+    return HttpResponseRedirect(local_next(request, reverse("dashboard:alert_detail", args=[alert.pk])))
 
 
 @login_required
@@ -94,16 +93,4 @@ def alert_bulk_acknowledge(request: HttpRequest) -> HttpResponse:
     messages.success(
         request, ngettext("%(count)d alert acknowledged.", "%(count)d alerts acknowledged.", done) % {"count": done}
     )
-    return HttpResponseRedirect(_next(request, reverse("dashboard:alert_list")))
-
-
-def _next(request: HttpRequest, default: str) -> str:
-    """The page the form came from, if it is one of ours (a URL as it is, never a view name to reverse)."""
-    target = request.POST.get("next", "")
-    if (
-        target
-        and is_storable_text(target)
-        and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=False)
-    ):
-        return target
-    return default
+    return HttpResponseRedirect(local_next(request, reverse("dashboard:alert_list")))

@@ -15,6 +15,7 @@ from crm.untrusted import (
     StorableInputMixin,
     UnacceptableJSON,
     is_storable_text,
+    local_next,
     object_id,
     parse_json,
 )
@@ -116,3 +117,20 @@ def test_the_mixin_refuses_what_cannot_be_stored(data, field, code):
 @pytest.mark.parametrize("data", [{"name": "Müller", "tags": ["a", "b"], "agree": True}, {"name": 42}, {}])
 def test_the_mixin_accepts_what_can(data):
     assert _Form(data).is_valid()
+
+
+@pytest.mark.parametrize(
+    ("posted", "expected"),
+    [
+        ("/crm/?page=2", "/crm/?page=2"),
+        ("²", "/default/"),  # a bare word passes Django's host check, and redirect() would reverse it
+        ("crm:counterparty_list", "/default/"),
+        ("//evil.example/", "/default/"),
+        ("https://evil.example/", "/default/"),
+        ("/\x00", "/default/"),
+        ("", "/default/"),
+    ],
+)
+def test_only_a_path_of_ours_is_a_place_to_go_back_to(rf, posted, expected):
+    assert local_next(rf.post("/", {"next": posted}), "/default/") == expected
+    assert local_next(rf.get("/", {"next": posted}), "/default/") == expected
