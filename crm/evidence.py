@@ -46,7 +46,7 @@ _VIES_ENVELOPES = (
     "<ns2:traderCompanyType>---</ns2:traderCompanyType><ns2:requestIdentifier>WAPIAAAA"
 )
 _JSON_REGISTRIES = (
-    'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nAuthorization: Bearer \r\nAccept: '
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nAuthorization: Bearer \r\nAccept: "
     'application/vnd.hmrc.2.0+json\r\n{"target":{"name":"","vatNumber":"","address":{"line1":"","line2":"",'
     '"postcode":"","countryCode":"GB"}},"processingDate":"T00:00:00+00:00","consultationNumber":"",'
     '"requester":"","code":"NOT_FOUND","message":"targetVrn does not match a registered company"}'

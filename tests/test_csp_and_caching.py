@@ -107,9 +107,7 @@ def project_urls(workspace) -> Iterator[tuple[str, str]]:
             continue
         if not pattern.pattern.converters and not pattern.pattern.regex.groups:
             yield name, reverse(name)
-        elif builder := (
-            {**OBJECT_URLS, **API_OBJECT_URLS}.get(name, (None, None))[1] or OTHER_ARGUMENTS.get(name)
-        ):
+        elif builder := ({**OBJECT_URLS, **API_OBJECT_URLS}.get(name, (None, None))[1] or OTHER_ARGUMENTS.get(name)):
             yield name, reverse(name, kwargs=builder(workspace))
         else:
             yield name, ""

@@ -76,8 +76,7 @@ def test_embedded_defaults_need_no_server():
 def test_the_trusted_proxy_for_client_addresses_comes_from_the_environment():
     """Read by allauth's rate limits (tests/crm/test_login_limits_behind_a_proxy.py): none trusted by default."""
     code = (
-        "from django.conf import settings as s;"
-        "print(s.ALLAUTH_TRUSTED_PROXY_COUNT, s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"
+        "from django.conf import settings as s;print(s.ALLAUTH_TRUSTED_PROXY_COUNT, s.ALLAUTH_TRUSTED_CLIENT_IP_HEADER)"
     )
     default = _manage("shell", "-c", code, env=PRODUCTION_ENV)
     proxied = _manage("shell", "-c", code, env={**PRODUCTION_ENV, "TRUSTED_PROXY_COUNT": "1"})
