@@ -103,6 +103,17 @@ def setup_django(args: argparse.Namespace, *, migrate: bool = True, **extra_env:
         call_command("migrate", verbosity=0, interactive=False)
 
 
+def setup_django_for_pages(args: argparse.Namespace) -> None:
+    """setup_django for benchmarks that render pages: DEBUG off serves hashed static names from a manifest,
+    as in production, so the static files are collected first (into a folder of their own)."""
+    import tempfile
+
+    setup_django(args, STATIC_ROOT=tempfile.mkdtemp(prefix="vatcrm-bench-static-"))
+    from django.core.management import call_command
+
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
 def _ensure_database(url: str) -> None:
     """CREATE DATABASE once; the only statement ever run outside the benchmark's own database."""
     import psycopg
@@ -129,6 +140,54 @@ def analyze() -> None:
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+
+
+def vacuum() -> None:
+    """VACUUM ANALYZE, as autovacuum leaves tables a while after a bulk load: index-only scans need the
+    visibility map it writes, and size figures need the dead rows gone."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
+def seed_sql(statements: Sequence[str], params: dict[str, Any], *, then: Callable[[], None] = analyze) -> float:
+    """Run the seeding statements in one transaction, then `then` (ANALYZE, or `vacuum`); returns seconds."""
+    from django.db import connection, transaction
+
+    watch = Stopwatch()
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql in statements:
+            cursor.execute(sql, params)
+    then()
+    return watch()
+
+
+def timed_get(client: Any, url: str, requests: int) -> tuple[dict[str, float], int]:
+    """GET `url` `requests` times after a warm-up: wall-time percentiles, this process's CPU (p50, which a
+    busy shared machine changes least), the SQL time of one request, and its statement count."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    response = client.get(url)  # warm: connection, templates, caches
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url} answered {response.status_code}")
+    timings, cpu = [], []
+    for _ in range(requests):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        client.get(url)
+        timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
+    with CaptureQueriesContext(connection) as captured:
+        client.get(url)
+    summary = latency_summary(timings)
+    summary.update(
+        {
+            "python cpu p50": percentile(cpu, 50),
+            "sql wall": sum(float(query["time"]) for query in captured.captured_queries) * 1000,
+        }
+    )
+    return summary, len(captured)
 
 
 def redis_client() -> Any:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +82,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def seed(args: argparse.Namespace) -> float:
-    from django.db import connection, transaction
-
     params = {
         "counterparties": args.counterparties,
         "checks": args.checks,
@@ -94,13 +90,7 @@ def seed(args: argparse.Namespace) -> float:
         "syllables": SYLLABLES,
         "suffixes": SUFFIXES,
     }
-    watch = common.Stopwatch()
-    with transaction.atomic(), connection.cursor() as cursor:
-        for sql in SEED_SQL:
-            cursor.execute(sql, params)
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE crm_counterparty, crm_verificationcheck")
-    return watch()
+    return common.seed_sql(SEED_SQL, params, then=common.vacuum)
 
 
 def scenarios(counterparties: int, page_size: int) -> list[tuple[str, str, float]]:
@@ -125,23 +115,6 @@ def scenarios(counterparties: int, page_size: int) -> list[tuple[str, str, float
     ]
 
 
-def timed(client: Any, url: str, requests: int) -> tuple[dict[str, float], int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    response = client.get(url)
-    if response.status_code != 200:
-        raise RuntimeError(f"GET {url} answered {response.status_code}")
-    timings = []
-    for _ in range(requests):
-        started = time.perf_counter()
-        client.get(url)
-        timings.append((time.perf_counter() - started) * 1000)
-    with CaptureQueriesContext(connection) as captured:
-        client.get(url)
-    return common.latency_summary(timings), len(captured)
-
-
 def statements_at(client: Any, url: str, page_size: int) -> int:
     """SQL statements of one request with the list and the changelist showing `page_size` rows."""
     from django.db import connection
@@ -162,15 +135,12 @@ def statements_at(client: Any, url: str, page_size: int) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # DEBUG off serves hashed static names from a manifest, as in production: collect them first.
-    common.setup_django(args, STATIC_ROOT=tempfile.mkdtemp(prefix="vatcrm-bench-static-"))
+    common.setup_django_for_pages(args)
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.test import Client
 
     from crm.views.counterparties import CounterpartyListView
 
-    call_command("collectstatic", interactive=False, verbosity=0)
     print(f"CRM speed benchmark: {common.machine()}")
     common.reset_data()
     seconds = seed(args)
@@ -179,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     client.force_login(get_user_model().objects.get(username="bench"))
     rows, met = [], True
     for label, url, target in scenarios(args.counterparties, CounterpartyListView.paginate_by):
-        summary, statements = timed(client, url, args.requests)
+        summary, statements = common.timed_get(client, url, args.requests)
         small, large = statements_at(client, url, 20), statements_at(client, url, 200)
         ok = summary["p95"] < target
         met = met and ok and small == large

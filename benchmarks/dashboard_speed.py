@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):  # `python benchmarks/dashboard_speed.py`: make the project importable
@@ -93,8 +91,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def seed(args: argparse.Namespace) -> float:
-    from django.db import connection, transaction
-
     params = {
         "counterparties": args.counterparties,
         "checks": args.checks,
@@ -103,51 +99,12 @@ def seed(args: argparse.Namespace) -> float:
         "states": STATES,
         "n_states": len(STATES),
     }
-    watch = common.Stopwatch()
-    with transaction.atomic(), connection.cursor() as cursor:
-        for sql in SEED_SQL:
-            cursor.execute(sql, params)
-    vacuum()
-    return watch()
-
-
-def vacuum() -> None:
-    """VACUUM ANALYZE, as autovacuum leaves a table a while after a bulk load: index-only scans need the
-    visibility map it writes."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
-
-
-def measure(client, requests: int) -> tuple[dict[str, float], int]:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    assert client.get("/").status_code == 200  # warm: connection, templates, the font of nothing
-    timings, cpu = [], []
-    for _ in range(requests):
-        started, started_cpu = time.perf_counter(), time.process_time()
-        response = client.get("/")
-        timings.append((time.perf_counter() - started) * 1000)
-        cpu.append((time.process_time() - started_cpu) * 1000)
-        assert response.status_code == 200
-    with CaptureQueriesContext(connection) as captured:
-        client.get("/")
-    database_ms = sum(float(query["time"]) for query in captured.captured_queries) * 1000
-    # On a shared machine wall time includes waiting for a core; the CPU time of this process does not.
-    summary = common.latency_summary(timings)
-    summary.update({"python cpu p50": common.percentile(cpu, 50), "sql wall": database_ms})
-    return summary, len(captured)
+    return common.seed_sql(SEED_SQL, params, then=common.vacuum)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    # DEBUG off serves hashed static names from a manifest, as in production: collect them first.
-    common.setup_django(args, STATIC_ROOT=tempfile.mkdtemp(prefix="vatcrm-bench-static-"))
-    from django.core.management import call_command
-
-    call_command("collectstatic", interactive=False, verbosity=0)
+    common.setup_django_for_pages(args)
     print(f"dashboard benchmark: {common.machine()}")
     common.reset_data()
     from django.contrib.auth import get_user_model
@@ -166,13 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     client = Client()
     client.force_login(get_user_model().objects.get(username="bench"))
     rows = []
-    live, live_queries = measure(client, args.requests)
+    live, live_queries = common.timed_get(client, "/", args.requests)
     rows.append(("no rollups: every chart from the checks", live_queries, *live.values()))
     watch = common.Stopwatch()
     closed = rollups_refresh()
     refresh_seconds = watch()
-    vacuum()
-    rolled, rolled_queries = measure(client, args.requests)
+    common.vacuum()
+    rolled, rolled_queries = common.timed_get(client, "/", args.requests)
     rows.append(("after rollups_refresh (steady state)", rolled_queries, *rolled.values()))
     common.heading(f"GET / (the dashboard), {args.requests} requests each, signed in, template rendered")
     common.table(rows, ["scenario", "queries", *(key if key == "n" else f"{key} ms" for key in live)])

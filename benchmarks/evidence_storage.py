@@ -67,9 +67,8 @@ def store_rechecks(count: int) -> None:
 def measure() -> dict[str, Any]:
     from django.db import connection
 
-    common.analyze()
+    common.vacuum()
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM crm_verificationcheck, crm_checkresult")
         cursor.execute(
             "SELECT count(DISTINCT check_run_id), sum(length(raw_request) + length(raw_response)) FROM crm_checkresult"
         )

@@ -99,8 +99,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def seed(args: argparse.Namespace) -> float:
-    from django.db import connection, transaction
-
     params = {
         "workspaces": args.workspaces,
         "counterparties": args.counterparties,
@@ -110,12 +108,7 @@ def seed(args: argparse.Namespace) -> float:
         "states": STATES,
         "n_states": len(STATES),
     }
-    watch = common.Stopwatch()
-    with transaction.atomic(), connection.cursor() as cursor:
-        for sql in SEED_SQL:
-            cursor.execute(sql, params)
-    common.analyze()
-    return watch()
+    return common.seed_sql(SEED_SQL, params)
 
 
 def scrape_and_explain(args: argparse.Namespace) -> None:
