@@ -5,7 +5,10 @@ that tomorrow's run finds it due even if it starts a little earlier than today's
 today's fan-out, the crontab was moved). That alone would let an off-schedule run (an operator's
 `run_monitoring` at 20:00, a fan-out resumed late) push a daily counterparty past tomorrow's 02:00 run
 to the day after. So the due time is also never later than the first scheduled run after the period's
-last day has begun: whatever run re-checked it, the next scheduled one re-checks it again.
+last day has begun: whatever run re-checked it, the next scheduled one re-checks it again. When that
+scheduled run comes within the tolerance of the run (an operator's run at 00:30, the schedule at 02:00), the
+due time is a few minutes before it rather than right after the run: the scheduled run still re-checks the
+counterparty, and a second run in between (another operator's run, a duplicated message) finds nobody due.
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ DAILY_RUN_TASK = "monitoring: daily run"  # the PeriodicTask created by migratio
 # A due time is always after the run's start: the fan-out claims what is due at its start, and a
 # claimed row that stayed due would be claimed again.
 MINIMUM_GAP = timedelta(seconds=1)
+# A scheduled run starts at its crontab time or later; earlier only by the clock skew between beat's host and
+# the worker's.
+SCHEDULED_START_MARGIN = timedelta(minutes=5)
 
 
 def daily_run_task() -> PeriodicTask | None:
@@ -52,7 +58,11 @@ def next_due_after(started_at: datetime, frequency: str, task: PeriodicTask | No
     # The first scheduled run strictly after the start of the period's last day (for daily: after this run).
     scheduled = next_run_at(natural - timedelta(days=1) + timedelta(seconds=1), task)
     due = min(natural, scheduled) if scheduled is not None else natural
-    return max(due - settings.MONITORING_SCHEDULE_TOLERANCE, started_at + MINIMUM_GAP)
+    tolerance = settings.MONITORING_SCHEDULE_TOLERANCE
+    early = due - tolerance
+    if early <= started_at and scheduled is not None and scheduled <= natural:
+        early = scheduled - min(SCHEDULED_START_MARGIN, tolerance)
+    return max(early, started_at + MINIMUM_GAP)
 
 
 def next_check_at(counterparty: Counterparty, task: PeriodicTask | None = None) -> datetime | None:

@@ -33,7 +33,10 @@ def at(hour: int, minute: int = 0, second: int = 0, days: int = 0) -> datetime:
         (at(2, 40), at(23)),
         # An operator's run in the afternoon or late evening: still re-checked by tomorrow's 02:00 run.
         (at(14), at(23)),
-        (at(23, 30), at(23, 30, 1)),
+        # Within the tolerance before the scheduled run: due a few minutes before it, so that it re-checks
+        # the counterparty while another run in between does not.
+        (at(23, 30), at(1, 55, days=1)),
+        (at(0, 13), at(1, 55)),
         # A run a minute before the scheduled one: that run re-checks it again rather than skipping a day.
         (at(1, 59), at(1, 59, 1)),
     ],
@@ -63,3 +66,19 @@ def test_a_manual_run_in_the_evening_leaves_the_counterparty_to_tomorrows_schedu
     counterparty.refresh_from_db()
     assert counterparty.next_check_due_at == run.daily_due_next == at(23)
     assert list(Counterparty.objects.due(at(2, days=1))) == [counterparty]
+
+
+def test_a_second_run_before_the_scheduled_one_finds_nobody_due(workspace, django_capture_on_commit_callbacks):
+    """An operator's run at 00:13, another at 00:40: the second claims nothing; the 02:00 run claims all."""
+    counterparty = CounterpartyFactory(workspace=workspace, monitoring="daily", next_check_due_at=at(0))
+    claimed = []
+
+    def keep(run, ids):
+        claimed.append(list(ids))
+
+    for started in (at(0, 13), at(0, 40), at(2, 0, 3)):
+        with time_machine.travel(started, tick=False), django_capture_on_commit_callbacks(execute=True):
+            run_fan_out(run=run_start(trigger="command"), dispatch=keep)
+    assert claimed == [[counterparty.pk], [counterparty.pk]]  # 00:13 and 02:00:03, not 00:40
+    counterparty.refresh_from_db()
+    assert counterparty.next_check_due_at == at(23)
