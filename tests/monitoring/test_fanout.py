@@ -132,3 +132,53 @@ def test_the_claim_query_uses_the_partial_index(owner, require_postgres):
     plan = due_for_claim(run, 500).explain()
     assert "counterparty_due_monitoring" in plan, plan
     assert "Sort" not in plan, plan  # index order is the claim order
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the one-statement claim is PostgreSQL's")
+@pytest.mark.parametrize("claim", ["sql", "orm"])
+def test_the_one_statement_claim_does_what_the_orm_claim_does(owner, claim):
+    """PostgreSQL claims a chunk in one statement (monitoring/services/claim_sql.py), other databases in
+    four; on the same rows both claim the same counterparties and leave the same rows behind."""
+    from monitoring.services import claim_sql
+    from monitoring.services.runs import _claim_chunk_orm
+
+    now = timezone.now()
+    daily = CounterpartyFactory.create_batch(3, workspace=owner.workspace, monitoring="daily", next_check_due_at=now)
+    weekly = CounterpartyFactory(workspace=owner.workspace, monitoring="weekly", next_check_due_at=now)
+    CounterpartyFactory(workspace=owner.workspace, monitoring="daily", next_check_due_at=now, archived_at=now)
+    CounterpartyFactory(workspace=owner.workspace, monitoring="daily", next_check_due_at=now + timedelta(hours=1))
+    run = run_start()
+    if claim == "sql":
+        ids = claim_sql.claim_chunk(run=run, due=due_for_claim(run, 10), now=now)
+    else:
+        ids = _claim_chunk_orm(run=run, size=10, now=now)
+    assert sorted(ids) == sorted([c.pk for c in daily] + [weekly.pk])
+    for counterparty in daily:
+        counterparty.refresh_from_db()
+        assert counterparty.next_check_due_at == run.daily_due_next
+    weekly.refresh_from_db()
+    assert weekly.next_check_due_at == run.weekly_due_next
+    run.refresh_from_db()
+    assert run.enqueued == 4 and run.fan_out_progress_at == now
+    rows = Recheck.objects.filter(run=run)
+    assert sorted(rows.values_list("counterparty_id", flat=True)) == sorted(ids)
+    assert {(r.workspace_id, r.outcome, r.attempts, r.created_at, r.next_attempt_at) for r in rows} == {
+        (owner.workspace.pk, "pending", 0, now, now)
+    }
+    assert not rows.exclude(dispatched_at=None).exists()
+
+
+def test_the_sent_mark_finds_a_chunk_by_run_and_counterparty(owner, django_capture_on_commit_callbacks):
+    from monitoring.services.runs import rechecks_mark_dispatched
+
+    now = timezone.now()
+    for _ in range(3):
+        CounterpartyFactory(workspace=owner.workspace, monitoring="daily", next_check_due_at=now)
+    recorder = Recorder()
+    with django_capture_on_commit_callbacks(execute=True):
+        run = run_fan_out(run=run_start(), dispatch=recorder)
+    sent, not_sent = recorder.ids[:2], recorder.ids[2:]
+    rechecks_mark_dispatched(run_id=run.pk, counterparty_ids=sent)
+    rows = Recheck.objects.filter(run=run)
+    assert sorted(rows.exclude(dispatched_at=None).values_list("counterparty_id", flat=True)) == sorted(sent)
+    assert list(rows.filter(dispatched_at=None).values_list("counterparty_id", flat=True)) == not_sent

@@ -70,15 +70,16 @@ def test_two_fan_outs_at_once_claim_each_counterparty_once(db):
         120, workspace=workspace, monitoring="daily", next_check_due_at=timezone.now()
     )
     first_holds_locks, observed_blocking = threading.Event(), []
-    original = runs_module._next_due_expression
+    original = runs_module.claim_sql.claim_chunk
 
-    def hold_first_chunk(run):
-        # Called inside a chunk's transaction, after its rows are locked. The first fan-out's first chunk
-        # waits here until the second fan-out's query is blocked on those very rows.
+    def hold_first_chunk(**kwargs):
+        # Returns inside a chunk's transaction, its rows locked. The first fan-out's first chunk waits here
+        # until the second fan-out's query is blocked on those very rows.
+        ids = original(**kwargs)
         if threading.current_thread().name == "first" and not first_holds_locks.is_set():
             first_holds_locks.set()
             observed_blocking.append(wait_until_a_backend_waits_on_a_lock())
-        return original(run)
+        return ids
 
     first, second = Recorder(), Recorder()
 
@@ -90,7 +91,7 @@ def test_two_fan_outs_at_once_claim_each_counterparty_once(db):
 
         return in_thread(go)
 
-    with mock.patch.object(runs_module, "_next_due_expression", hold_first_chunk):
+    with mock.patch.object(runs_module.claim_sql, "claim_chunk", hold_first_chunk):
         threads = [
             threading.Thread(target=fan_out(first, None), name="first"),
             threading.Thread(target=fan_out(second, first_holds_locks), name="second"),
