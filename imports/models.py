@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from crm.models import Workspace
+from crm.models import CheckStatus, Counterparty, VerificationCheck, Workspace
 
 
 class JobStatus(models.TextChoices):
@@ -106,9 +106,9 @@ class ImportRow(models.Model):
 class ImportChunk(models.Model):
     """A slice of a committed import's new counterparties, verified in order by one task at a time.
 
-    `position` counterparties of `counterparty_ids` are done; the counts say what they gave. A chunk is
-    dispatched (a message sent), picked (a worker holds it: its lease runs from `picked_at`, renewed after
-    every check) and finished.
+    `position` counterparties of `counterparty_ids` are done (what they gave is on ImportedCounterparty). A
+    chunk is dispatched (a message sent), picked (a worker holds it: its lease runs from `picked_at`, renewed
+    after every check) and finished.
     """
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
@@ -116,10 +116,6 @@ class ImportChunk(models.Model):
     number = models.PositiveIntegerField()
     counterparty_ids = models.JSONField(default=list)
     position = models.PositiveIntegerField(default=0)
-    valid = models.PositiveIntegerField(default=0)
-    invalid = models.PositiveIntegerField(default=0)
-    unverified = models.PositiveIntegerField(default=0)
-    error = models.PositiveIntegerField(default=0)
     dispatched_at = models.DateTimeField(null=True, blank=True)
     picked_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
@@ -140,6 +136,31 @@ class ImportChunk(models.Model):
     @property
     def size(self) -> int:
         return len(self.counterparty_ids)
+
+
+class ImportedCounterparty(models.Model):
+    """A counterparty the commit created, and what this import's check of it gave (blank: not checked yet).
+
+    One row per counterparty, so the progress and the report count each once. They show the latest outcome
+    of its verification, not only this import's: once any check of it was definitive (the retry after an
+    outage, the next re-check, a person's Verify) the counterparty's status says what it is; until then this
+    import's own check (unverified, or an error on our side) does (selectors.py).
+    """
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="created")
+    # Deleted with its counterparty (one with no check yet may be deleted): the chunk's position still moves.
+    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=CheckStatus.choices, blank=True)
+    # Kept for the report (its consultation number and time) while no later check was definitive.
+    check_run = models.ForeignKey(VerificationCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "counterparty"], name="import_created_once_per_counterparty")
+        ]
+
+    def __str__(self) -> str:
+        return f"Counterparty {self.counterparty_id} of import {self.job_id}: {self.status or 'waiting'}"
 
 
 def check_key(job_id: int, counterparty_id: int) -> str:

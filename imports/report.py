@@ -1,4 +1,5 @@
-"""Files handed out by the imports: the report of a job (every row, its outcome, its check) and the template.
+"""Files handed out by the imports: the report of a job (every row, its outcome, the latest outcome of its
+verification) and the template.
 
 Written by crm/spreadsheets.py, so a counterparty's name from an uploaded file stays text when the report is
 opened, never a formula.
@@ -13,6 +14,7 @@ from io import BytesIO
 from django.utils.translation import gettext as _
 
 from crm import spreadsheets
+from crm.models import CheckStatus
 
 from .models import Classification, ImportJob
 from .selectors import ReportLine, report_lines
@@ -44,13 +46,13 @@ def _report_row(line: ReportLine, vat_column: int | None) -> list[str]:
     row, check = line.row, line.check
     typed = row.cells[vat_column] if vat_column is not None and vat_column < len(row.cells) else ""
     changes = "; ".join(f"{name}: {old or '—'} → {new}" for name, (old, new) in row.changes.items())
+    verification, consultation, checked = "", "", ""
+    if line.waiting:
+        verification = _("waiting")
+    elif line.status:
+        verification = CheckStatus(line.status).label
     if check is not None:
-        verification, consultation = check.get_overall_status_display(), check.consultation_number
-        checked = f"{check.finished_at or check.started_at:%Y-%m-%d %H:%M}"
-    elif row.classification == Classification.NEW and row.job.is_committed:
-        verification, consultation, checked = _("waiting"), "", ""
-    else:
-        verification, consultation, checked = "", "", ""
+        consultation, checked = check.consultation_number, f"{check.finished_at or check.started_at:%Y-%m-%d %H:%M}"
     return [
         str(row.line),
         typed,

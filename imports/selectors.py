@@ -1,4 +1,11 @@
-"""Reads of an import: its progress (summed over its chunks) and its rows for the report."""
+"""Reads of an import: its progress and its rows for the report.
+
+Both count each counterparty the import created once (ImportedCounterparty), by the latest outcome of its
+verification: the counterparty's status once any check of it was definitive (the retry after an outage,
+the next re-check, a person's Verify), else what this import's own check gave. So a row that was
+unverified in an outage becomes valid or invalid, in the figures and in the report, when a later check
+answers; it is never counted twice.
+"""
 
 from __future__ import annotations
 
@@ -7,29 +14,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import batched
 
-from django.db.models import Sum
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.models import Counterparty, VerificationCheck
+from crm.models import CheckStatus, VerificationCheck
 
-from .models import Classification, ImportJob, ImportRow, JobStatus, check_key
+from .models import Classification, ImportJob, ImportRow, JobStatus
 
 REPORT_BATCH = 2000
+_COUNTED = (CheckStatus.VALID, CheckStatus.INVALID, CheckStatus.UNVERIFIED)
 
 
 @dataclass(frozen=True)
 class Progress:
     status: str
     to_verify: int
+    done: int  # counterparties the chunks have passed (checked, or deleted before their turn)
     valid: int
     invalid: int
     unverified: int
     error: int
+    retrying: int  # of the unverified, those whose retry is scheduled: their figure may still change
     estimated_finish: datetime | None
-
-    @property
-    def done(self) -> int:
-        return self.valid + self.invalid + self.unverified + self.error
 
     @property
     def left(self) -> int:
@@ -49,6 +56,7 @@ class Progress:
             "invalid": self.invalid,
             "unverified": self.unverified,
             "error": self.error,
+            "retrying": self.retrying,
             "left": self.left,
             "estimated_finish": self.estimated_finish.isoformat() if self.estimated_finish else None,
         }
@@ -57,43 +65,82 @@ class Progress:
 def job_progress(job: ImportJob, *, now: datetime | None = None) -> Progress:
     """What the background verification has done so far; the finish estimated from its pace since the commit."""
     now = now or timezone.now()
-    sums = job.chunks.aggregate(
-        valid=Sum("valid"), invalid=Sum("invalid"), unverified=Sum("unverified"), error=Sum("error")
+    done = int(job.chunks.aggregate(done=Sum("position"))["done"] or 0)
+    counts = dict.fromkeys(("valid", "invalid", "unverified", "error"), 0)
+    retrying = 0
+    outcomes = (
+        job.created.exclude(status="")
+        .annotate(outcome=Coalesce("counterparty__status", "status"))
+        .values("outcome")
+        .annotate(rows=Count("pk"), retrying=Count("pk", filter=Q(counterparty__retry_at__isnull=False)))
     )
-    counts = {name: int(value or 0) for name, value in sums.items()}
-    done = sum(counts.values())
+    for group in outcomes:
+        counted = group["outcome"] if group["outcome"] in _COUNTED else "error"
+        counts[counted] += group["rows"]
+        if counted == CheckStatus.UNVERIFIED:
+            retrying += group["retrying"]
     left = max(0, job.to_verify - done)
     estimate = None
     if job.status == JobStatus.DONE:
         estimate = job.finished_at
     elif done and left and job.committed_at:
         estimate = now + (now - job.committed_at) / done * left
-    return Progress(status=job.status, to_verify=job.to_verify, estimated_finish=estimate, **counts)
+    return Progress(
+        status=job.status, to_verify=job.to_verify, done=done, retrying=retrying, estimated_finish=estimate, **counts
+    )
 
 
 @dataclass(frozen=True)
 class ReportLine:
     row: ImportRow
-    check: VerificationCheck | None  # this import's check of the counterparty the row created
+    # For a row whose counterparty this import created: the latest outcome of its verification, and the
+    # check that gave it (its consultation number and time); "" and None otherwise, or while it waits.
+    status: str = ""
+    check: VerificationCheck | None = None
+    waiting: bool = False
+
+
+def _latest_definitive_check() -> Subquery:
+    # The order of Counterparty.latest_definitive_check(), for each row of a batch in one query.
+    return Subquery(
+        VerificationCheck.objects.filter(
+            counterparty_id=OuterRef("counterparty_id"), overall_status__in=CheckStatus.definitive()
+        )
+        .order_by("-started_at", "-id")
+        .values("pk")[:1]
+    )
+
+
+_CHECK_COLUMNS = ("overall_status", "consultation_number", "finished_at", "started_at")
 
 
 def report_lines(job: ImportJob) -> Iterator[ReportLine]:
-    """Every row of the job, in file order, with the check this import made of it: flat memory, few queries."""
+    """Every row of the job, in file order, with the outcome of what it created: flat memory, few queries."""
     rows = job.rows.order_by("line").iterator(chunk_size=REPORT_BATCH)
     for batch in batched(rows, REPORT_BATCH):
         new = [row.vat_number for row in batch if row.classification == Classification.NEW]
-        ids = dict(
-            Counterparty.objects.filter(workspace_id=job.workspace_id, vat_number__in=new).values_list(
-                "vat_number", "pk"
+        created = {
+            item.vat_number: item
+            for item in job.created.filter(
+                counterparty__workspace_id=job.workspace_id, counterparty__vat_number__in=new
             )
-        )
-        keys = {check_key(job.pk, pk): number for number, pk in ids.items()}
-        checks = {
-            keys[check.idempotency_key]: check
-            for check in VerificationCheck.objects.filter(idempotency_key__in=keys).only(
-                "idempotency_key", "overall_status", "consultation_number", "finished_at", "started_at"
+            .annotate(
+                vat_number=F("counterparty__vat_number"),
+                current=F("counterparty__status"),
+                definitive_id=_latest_definitive_check(),
             )
+            .select_related("check_run")
+            .only("status", "check_run", *(f"check_run__{name}" for name in _CHECK_COLUMNS))
         }
+        wanted = [item.definitive_id for item in created.values() if item.status and item.current]
+        definitive = VerificationCheck.objects.filter(pk__in=wanted).only(*_CHECK_COLUMNS).in_bulk()
         for row in batch:
-            check = checks.get(row.vat_number) if row.classification == Classification.NEW else None
-            yield ReportLine(row, check)
+            item = created.get(row.vat_number) if row.classification == Classification.NEW else None
+            if item is None:
+                yield ReportLine(row)
+            elif not item.status:
+                yield ReportLine(row, waiting=True)
+            elif item.current:
+                yield ReportLine(row, item.current, definitive.get(item.definitive_id))
+            else:
+                yield ReportLine(row, item.status, item.check_run)

@@ -9,7 +9,7 @@ with an upsert on their unique (workspace, VAT number), tags created as needed, 
 as a CounterpartyChange (source import).
 
 Then the new counterparties are cut into chunks, verified in the background once the transaction has
-committed (services/verify.py).
+committed (services/verify.py), each with an ImportedCounterparty row for what its check gives.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils import timezone
 from crm.models import ChangeAction, ChangeSource, Counterparty
 from crm.services.counterparties import counterparty_changes_record, tags_resolve
 
-from ..models import Classification, ImportChunk, ImportJob, ImportRow, JobStatus
+from ..models import Classification, ImportChunk, ImportedCounterparty, ImportJob, ImportRow, JobStatus
 from ..signals import import_finished
 from .preview import changes_for
 
@@ -160,6 +160,10 @@ def _tag(workspace, tagged: list[tuple[Counterparty, list[str]]]) -> None:
 
 
 def _chunks_create(job: ImportJob, counterparty_ids: list[int]) -> None:
+    """The verification chunks, and the row per new counterparty that will hold what its check gave."""
+    ImportedCounterparty.objects.bulk_create(
+        [ImportedCounterparty(job=job, counterparty_id=pk) for pk in counterparty_ids], batch_size=BATCH
+    )
     size = max(1, settings.IMPORT_VERIFY_CHUNK_SIZE)
     ImportChunk.objects.bulk_create(
         [

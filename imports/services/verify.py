@@ -8,11 +8,13 @@ most that many of a member state's registry slots and a person's Verify finds th
 dispatch locks the workspace's verifying jobs, so two chunks finishing at once cannot both fill the last
 place.
 
-Nothing lost: a chunk's `position` and counts advance in one conditional UPDATE after each stored check,
-and each check has an idempotency key (`import:<job>:<counterparty>`), so a chunk run again (a redelivered
-message, a worker killed mid-chunk) asks the registry only for what is not stored and counts each check
-once. A chunk whose message is lost (dispatched, never picked up) or whose worker died (picked, silent for
-the lease) is sent again by the reconciler: beat every minute, and the progress page on demand.
+Nothing lost: after each stored check, a chunk's `position` advances in one conditional UPDATE and the
+check's outcome is written on the counterparty's ImportedCounterparty row, in one transaction; each check
+has an idempotency key (`import:<job>:<counterparty>`), so a chunk run again (a redelivered message, a
+worker killed mid-chunk) asks the registry only for what is not stored, and a row holds one outcome
+however often it is written. A chunk whose message is lost (dispatched, never picked up) or whose worker
+died (picked, silent for the lease) is sent again by the reconciler: beat every minute, and the progress
+page on demand.
 """
 
 from __future__ import annotations
@@ -27,16 +29,15 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from crm.models import CheckStatus, CheckTrigger, Counterparty
+from crm.models import CheckStatus, CheckTrigger, Counterparty, VerificationCheck
 from crm.services import CounterpartyInput, run_verification
 from verification.ratelimit import Priority, registry_priority
 from verification.vat import InvalidVatNumber, normalise_vat
 
-from ..models import ImportChunk, ImportJob, JobStatus, check_key
+from ..models import ImportChunk, ImportedCounterparty, ImportJob, JobStatus, check_key
 from ..signals import import_finished
 
 logger = logging.getLogger(__name__)
-_COUNTED = {CheckStatus.VALID: "valid", CheckStatus.INVALID: "invalid", CheckStatus.UNVERIFIED: "unverified"}
 
 
 def chunks_dispatch(*, workspace_id: int) -> int:
@@ -89,28 +90,33 @@ def chunk_verify(*, chunk_id: int) -> ChunkOutcome:
     while chunk.position < chunk.size:
         if checked and time.monotonic() > deadline:  # at least one check per message: always progress
             return _hand_over(chunk, checked)
-        status = _verify_one(chunk.job, chunk.counterparty_ids[chunk.position])
-        counted = {_COUNTED.get(status, "error"): F(_COUNTED.get(status, "error")) + 1} if status else {}
-        moved = ImportChunk.objects.filter(pk=chunk.pk, position=chunk.position, finished_at=None).update(
-            position=F("position") + 1, picked_at=timezone.now(), **counted
-        )
-        if not moved:
-            return ChunkOutcome(checked)  # the lease ran out and another worker took the chunk over
+        counterparty_id = chunk.counterparty_ids[chunk.position]
+        status, check = _verify_one(chunk.job, counterparty_id)
+        with transaction.atomic():
+            moved = ImportChunk.objects.filter(pk=chunk.pk, position=chunk.position, finished_at=None).update(
+                position=F("position") + 1, picked_at=timezone.now()
+            )
+            if not moved:
+                return ChunkOutcome(checked)  # the lease ran out and another worker took the chunk over
+            if status:
+                ImportedCounterparty.objects.filter(job_id=chunk.job_id, counterparty_id=counterparty_id).update(
+                    status=status, check_run=check
+                )
         chunk.position += 1
         checked += 1
     _finish(chunk)
     return ChunkOutcome(checked, finished=True)
 
 
-def _verify_one(job: ImportJob, counterparty_id: int) -> str | None:
-    """The check's status, or None when the counterparty was deleted since the commit."""
+def _verify_one(job: ImportJob, counterparty_id: int) -> tuple[str | None, VerificationCheck | None]:
+    """The check's status and the check; no status when the counterparty was deleted since the commit."""
     counterparty = Counterparty.objects.filter(pk=counterparty_id, workspace_id=job.workspace_id).first()
     if counterparty is None:
-        return None
+        return None, None
     try:
         vat = normalise_vat(counterparty.vat_number)
     except InvalidVatNumber:  # stored before a rule changed: nothing to ask a registry
-        return CheckStatus.INVALID
+        return CheckStatus.INVALID, None
     # Background priority: a person's own check waiting for the same member state's slot goes first.
     with registry_priority(Priority.BACKGROUND):
         check = run_verification(
@@ -121,7 +127,7 @@ def _verify_one(job: ImportJob, counterparty_id: int) -> str | None:
             trigger=CheckTrigger.IMPORT,
             idempotency_key=check_key(job.pk, counterparty_id),
         )
-    return check.overall_status
+    return check.overall_status, check
 
 
 def _hand_over(chunk: ImportChunk, checked: int) -> ChunkOutcome:
@@ -141,6 +147,9 @@ def _finish(chunk: ImportChunk) -> None:
     chunks_dispatch(workspace_id=chunk.workspace_id)
 
 
+# Atomic: the job's end and what its listeners write in import_finished (the webhooks' outbox) commit
+# together, also when the reconciler, outside any transaction, is the one that finds the job done.
+@transaction.atomic
 def _complete_if_done(job_id: int, now: datetime) -> bool:
     if ImportChunk.objects.filter(job_id=job_id, finished_at=None).exists():
         return False

@@ -1,6 +1,7 @@
 // The import's progress page: polls the small JSON endpoint and updates the figures in place, until the
-// import has finished. A separate file (the Content-Security-Policy runs no inline script); without
-// JavaScript the page shows the figures of when it was loaded, and a reload shows newer ones.
+// import has finished (and, after that, while unverified rows wait for their retry). A separate file (the
+// Content-Security-Policy runs no inline script); without JavaScript the page shows the figures of when it
+// was loaded, and a reload shows newer ones.
 "use strict";
 
 document.querySelectorAll("[data-import-progress]").forEach((section) => {
@@ -31,7 +32,12 @@ document.querySelectorAll("[data-import-progress]").forEach((section) => {
       if (response.ok) {
         const data = await response.json();
         show(data);
-        if (data.finished) return;
+        // Finished, but rows that were unverified are retried: their figures still change, less often.
+        if (data.finished) {
+          if (!data.retrying) return;
+          window.setTimeout(poll, 15000);
+          return;
+        }
       }
     } catch (error) {
       // A network hiccup: the next poll tries again.

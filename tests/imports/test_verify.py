@@ -6,13 +6,18 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
+import time_machine
+from django.urls import reverse
 from django.utils import timezone
 
-from crm.models import CheckStatus, CheckTrigger, Counterparty, VerificationCheck
+from crm.models import CheckStatus, CheckTrigger, Counterparty, MonitoringFrequency, VerificationCheck
 from crm.services import run_verification
+from crm.tasks import verification_retry
 from imports.models import ImportChunk, JobStatus, check_key
+from imports.report import report_headers, report_rows
 from imports.selectors import job_progress
 from imports.services import chunk_verify, chunks_dispatch, imports_reconcile, job_commit, job_reconcile
+from monitoring.services import run_fan_out, run_start
 from tests.factories import CompanyFactory
 from verification.vat import normalise_vat
 
@@ -61,7 +66,8 @@ def test_a_chunk_run_again_asks_nothing_and_counts_nothing_twice(committed, vies
         chunk_verify(chunk_id=chunk.pk)
     chunk.refresh_from_db()
     assert vies_settings.stats.requests == asked
-    assert (chunk.position, chunk.valid + chunk.invalid) == (2, 2)
+    assert chunk.position == 2
+    assert committed.created.filter(counterparty_id__in=chunk.counterparty_ids).exclude(status="").count() == 2
 
 
 def test_a_worker_killed_after_storing_a_check_resumes_without_a_second_check(committed, vies_settings):
@@ -80,7 +86,7 @@ def test_a_worker_killed_after_storing_a_check_resumes_without_a_second_check(co
     chunk.refresh_from_db()
     assert VerificationCheck.objects.filter(counterparty=first).count() == 1
     assert vies_settings.stats.requests == asked + 1  # only the second counterparty was asked
-    assert chunk.position == 2 and chunk.valid + chunk.invalid == 2
+    assert chunk.position == 2 and job_progress(committed).valid == 2
 
 
 def test_a_chunk_held_by_a_live_worker_is_left_alone(committed):
@@ -153,7 +159,7 @@ def test_old_previews_are_deleted_and_committed_imports_kept(owner, settings):
 
 def test_progress_estimates_the_finish_from_the_pace(committed):
     chunk = committed.chunks.first()
-    ImportChunk.objects.filter(pk=chunk.pk).update(position=2, valid=2)
+    ImportChunk.objects.filter(pk=chunk.pk).update(position=2)
     type(committed).objects.filter(pk=committed.pk).update(committed_at=timezone.now() - timedelta(seconds=20))
     committed.refresh_from_db()
     now = timezone.now()
@@ -194,3 +200,93 @@ def test_import_finished_is_sent_once_when_the_last_chunk_is_done(committed):
     finally:
         import_finished.disconnect(dispatch_uid="t")
     assert received == [committed.pk]
+
+
+# --- the latest outcome: an outage first, then an answer -----------------------------------------------
+OUTAGE = VALID[1]
+
+
+def figures(job) -> tuple[int, ...]:
+    job.refresh_from_db()
+    progress = job_progress(job)
+    return progress.valid, progress.invalid, progress.unverified, progress.left, progress.retrying
+
+
+def reported(job, number: str) -> dict[str, str]:
+    """The report's line of `number`, by column name."""
+    headers = report_headers()
+    (line,) = [dict(zip(headers, row, strict=True)) for row in report_rows(job) if row[2] == number]
+    return line
+
+
+def verify_all(job) -> None:
+    with publish_nothing():
+        for chunk in job.chunks.all():
+            chunk_verify(chunk_id=chunk.pk)
+
+
+@pytest.fixture
+def after_an_outage(committed, vies_settings):
+    """The import verified while the registry did not answer for one of its numbers."""
+    vies_settings.set_fault(OUTAGE, "MS_UNAVAILABLE")
+    verify_all(committed)
+    assert figures(committed) == (2, 1, 1, 0, 1)
+    assert reported(committed, OUTAGE)["Verification"] == "Unverified"
+    vies_settings.set_fault(OUTAGE, None)
+    return Counterparty.objects.get(vat_number=OUTAGE)
+
+
+def test_the_retry_that_answers_turns_the_unverified_row_valid_once(committed, after_an_outage, owner):
+    counterparty = after_an_outage
+    with time_machine.travel(counterparty.retry_at, tick=True):
+        verification_retry.delay(counterparty.pk)
+        verification_retry.delay(counterparty.pk)  # the same message delivered twice
+    assert figures(committed) == (3, 1, 0, 0, 0)
+    answer = owner.client.get(reverse("imports:progress", args=[committed.pk])).json()
+    assert (answer["valid"], answer["unverified"], answer["left"], answer["retrying"]) == (3, 0, 0, 0)
+
+    # A redelivered chunk message that runs the chunk again from the start counts nothing twice.
+    ImportChunk.objects.filter(job=committed).update(position=0, finished_at=None, picked_at=None)
+    verify_all(committed)
+    assert figures(committed) == (3, 1, 0, 0, 0)
+
+    line = reported(committed, OUTAGE)
+    retry = counterparty.checks.get(trigger=CheckTrigger.RETRY)
+    assert (line["Verification"], line["Consultation number"]) == ("Valid", retry.consultation_number)
+    assert retry.consultation_number
+    assert line["Checked at (UTC)"] == f"{retry.finished_at:%Y-%m-%d %H:%M}"
+
+
+def test_the_next_monitoring_re_check_that_answers_counts_too(
+    committed, after_an_outage, django_capture_on_commit_callbacks
+):
+    counterparty = after_an_outage
+    Counterparty.objects.filter(pk=counterparty.pk).update(
+        monitoring=MonitoringFrequency.DAILY, next_check_due_at=timezone.now() - timedelta(minutes=1)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run_fan_out(run=run_start())
+    assert counterparty.checks.filter(trigger=CheckTrigger.MONITORING, overall_status=CheckStatus.VALID).exists()
+    assert figures(committed) == (3, 1, 0, 0, 0)
+    assert reported(committed, OUTAGE)["Verification"] == "Valid"
+
+
+def test_an_outage_after_a_valid_answer_does_not_turn_the_row_unverified(committed, vies_settings, owner):
+    verify_all(committed)
+    assert figures(committed) == (3, 1, 0, 0, 0)
+    vies_settings.set_fault(OUTAGE, "MS_UNAVAILABLE")
+    owner.client.post(reverse("crm:verify"), {"vat_number": OUTAGE})
+    assert Counterparty.objects.get(vat_number=OUTAGE).last_check.overall_status == CheckStatus.UNVERIFIED
+    assert figures(committed) == (3, 1, 0, 0, 0)
+    line = reported(committed, OUTAGE)
+    assert line["Verification"] == "Valid" and line["Consultation number"]
+
+
+def test_a_counterparty_deleted_before_its_turn_is_passed_not_counted(committed):
+    chunk = committed.chunks.order_by("number").first()
+    Counterparty.objects.filter(pk=chunk.counterparty_ids[0]).delete()
+    verify_all(committed)
+    committed.refresh_from_db()
+    progress = job_progress(committed)
+    assert (progress.done, progress.left, progress.finished) == (4, 0, True)
+    assert progress.valid + progress.invalid + progress.unverified + progress.error == 3
