@@ -3,7 +3,7 @@
 from .alerts import Alert, AlertKind, Severity
 from .checks import CheckResult, CheckStatus, CheckTrigger, VerificationCheck
 from .counterparties import Company, Counterparty, MonitoringFrequency, Tag
-from .exports import Export, ExportFormat, ExportState
+from .exports import Export, ExportFormat, ExportKind, ExportState
 from .history import ChangeAction, ChangeSource, CounterpartyChange
 from .workspaces import Addressee, Invitation, Membership, Role, Workspace
 
@@ -21,6 +21,7 @@ __all__ = [
     "CounterpartyChange",
     "Export",
     "ExportFormat",
+    "ExportKind",
     "ExportState",
     "Invitation",
     "Membership",

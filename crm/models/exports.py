@@ -1,7 +1,8 @@
 """An export too large to answer within a request: a row that a Celery task fills with the file.
 
-The request stores what to export (the list's filters, or the ids of a selection), enqueues the task and
-shows a page that polls this row; the task writes the file to the default storage and marks the row done.
+The request stores what to export (the list's filters, or the ids of a selection; for the audit export of
+checks, its days and the newest check it may hold), enqueues the task and shows a page that polls this row;
+the task writes the file to the default storage and marks the row done.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from .workspaces import Workspace
 class ExportFormat(models.TextChoices):
     CSV = "csv", "CSV"
     XLSX = "xlsx", _("Excel (XLSX)")
+
+
+class ExportKind(models.TextChoices):
+    COUNTERPARTIES = "counterparties", _("Counterparties")
+    CHECKS = "checks", _("Checks (audit export)")
 
 
 class ExportState(models.TextChoices):
@@ -38,11 +44,20 @@ class Export(models.Model):
         related_name="+",
         verbose_name=_("requested by"),
     )
+    kind = models.CharField(
+        max_length=16, choices=ExportKind.choices, default=ExportKind.COUNTERPARTIES, verbose_name=_("kind")
+    )
     file_format = models.CharField(max_length=4, choices=ExportFormat.choices, verbose_name=_("file format"))
     # The list's query string as {name: [values]} (the same filters the page applied), and, for an
     # "export the selection", the ids ticked: what the task turns back into the queryset.
     filters = models.JSONField(default=dict, blank=True, verbose_name=_("filters"))
     counterparty_ids = models.JSONField(null=True, blank=True, verbose_name=_("counterparty ids"))
+    # An audit export's checks are its filters' days up to this check: those made while the file is written
+    # are not in it (check ids only grow).
+    up_to_check_id = models.BigIntegerField(null=True, blank=True, verbose_name=_("up to check id"))
+    expected_rows = models.PositiveIntegerField(
+        default=0, help_text=_("The rows that matched when it was asked for."), verbose_name=_("expected rows")
+    )
     state = models.CharField(
         max_length=8, choices=ExportState.choices, default=ExportState.PENDING, verbose_name=_("state")
     )
@@ -67,3 +82,8 @@ class Export(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.state in (ExportState.DONE, ExportState.FAILED)
+
+    @property
+    def expected(self) -> int:
+        """How many rows the file will have (an export stored before `expected_rows` counts its ids)."""
+        return self.expected_rows or len(self.counterparty_ids or [])

@@ -36,7 +36,7 @@ def export_detail(request: HttpRequest, pk: int) -> HttpResponse:
         )
     context = {
         "export": export,
-        "expected": len(export.counterparty_ids or []),
+        "expected": export.expected,
         "retention_hours": round(settings.EXPORT_RETENTION.total_seconds() / 3600),
     }
     return render(request, "crm/export_detail.html", context)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from crm.models import CheckStatus, CheckTrigger
+from crm.models import CheckStatus, CheckTrigger, Export, ExportKind, ExportState
 from tests.factories import CheckResultFactory, CompanyFactory, CounterpartyFactory, VerificationCheckFactory
 
 RAW = "<soapenv:Envelope><checkVatApproxResponse>…Ελληνική…</checkVatApproxResponse></soapenv:Envelope>"
@@ -51,7 +51,7 @@ def test_the_proof_page_has_what_an_auditor_asks_for(owner, check):
 
     assert "Acme Finance Ltd (IE6388047V)" in page
     assert "WAPIAAAAW1a2b3c4" in page
-    assert "2026-06-17 09:30:05 UTC" in page
+    assert "17 Jun 2026, 09:30:05 UTC" in page
     assert hashlib.sha256(RAW.encode()).hexdigest() in page
     assert "ΕΛΛΗΝΙΚΗ ΕΤΑΙΡΕΙΑ ΑΝΩΝΥΜΗ" in page
     assert "not disclosed by the registry" in page  # a valid number whose address the registry withheld
@@ -67,7 +67,7 @@ def test_the_proof_pdf_holds_the_same_facts_in_any_script(owner, check):
     compact = " ".join(text.split())
     assert "Acme Finance Ltd (IE6388047V)" in compact
     assert "WAPIAAAAW1a2b3c4" in compact
-    assert "2026-06-17 09:30:05 UTC" in compact
+    assert "17 Jun 2026, 09:30:05 UTC" in compact
     assert hashlib.sha256(RAW.encode()).hexdigest() in compact.replace(" ", "")
     assert "Ελληνική Εταιρεία Α.Ε." in compact and "ΕΛΛΗΝΙΚΗ ΕΤΑΙΡΕΙΑ ΑΝΩΝΥΜΗ" in compact
     assert owner.user.email in compact
@@ -140,12 +140,55 @@ def test_the_counterparty_page_links_each_check_to_its_proof(owner, check):
     assert f"{reverse('dashboard:alert_list')}?counterparty={check.counterparty_id}" in page
 
 
-def test_too_many_checks_for_one_workbook_are_sent_back_to_choose_fewer_days_or_csv(owner, check, monkeypatch):
-    monkeypatch.setattr("dashboard.views.audit.XLSX_MAX_ROWS", 0)
-    days = {"date_from": "2026-06-17", "date_to": "2026-06-17"}
+@pytest.mark.parametrize("scope", ["workspace", "counterparty"])
+def test_many_checks_as_xlsx_are_written_in_the_background_uncapped_and_offered_for_download(
+    owner, outsider, check, settings, tmp_path, django_capture_on_commit_callbacks, scope
+):
+    settings.EXPORT_BACKGROUND_ROWS = 1
+    settings.MEDIA_ROOT = tmp_path
+    later = [
+        VerificationCheckFactory(counterparty=check.counterparty, started_at=AT + timedelta(minutes=n)) for n in (1, 2)
+    ]
+    elsewhere = VerificationCheckFactory(counterparty__workspace=owner.workspace, started_at=AT + timedelta(minutes=3))
+    VerificationCheckFactory(counterparty__workspace=outsider.workspace, started_at=AT)
+    query = {"date_from": "2026-06-17", "date_to": "2026-06-17"}
+    if scope == "counterparty":
+        query["counterparty"] = check.counterparty_id
 
-    response = owner.client.get(reverse("dashboard:audit_export_xlsx"), days, follow=True)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = owner.client.get(reverse("dashboard:audit_export_xlsx"), query)
+    export = Export.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("crm:export_detail", args=[export.pk])
+    expected = [check.pk, *(c.pk for c in later)]
+    if scope == "workspace":
+        expected.append(elsewhere.pk)
+    assert export.kind == ExportKind.CHECKS and export.expected_rows == len(expected)
+    page = owner.client.get(response["Location"]).content.decode()
+    assert "data-poll-export" in page and f"{len(expected)}</dd>" in page
 
-    assert response.redirect_chain[0][0].startswith(reverse("dashboard:audit"))
-    page = response.content.decode()
-    assert "1 checks are too many for one Excel file (at most 0)" in page and 'value="2026-06-17"' in page
+    # A check made while the file waits for a worker is not in it: the file holds what matched when asked.
+    VerificationCheckFactory(counterparty=check.counterparty, started_at=AT + timedelta(minutes=4))
+    for callback in callbacks:
+        callback()
+    export.refresh_from_db()
+    assert export.state == ExportState.DONE and export.rows == len(expected)
+
+    state = owner.client.get(response["Location"], HTTP_ACCEPT="application/json").json()
+    download = owner.client.get(state["download_url"])
+    scope_name = check.counterparty.vat_number if scope == "counterparty" else owner.workspace.slug
+    assert download["Content-Disposition"] == f'attachment; filename="checks-{scope_name}-20260617-20260617.xlsx"'
+    sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content))).active
+    assert [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)] == expected
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:Q{1 + len(expected)}"
+    assert sheet["B2"].is_date and sheet["K2"].value == "WAPIAAAAW1a2b3c4"
+    assert outsider.client.get(response["Location"]).status_code == 404
+    assert outsider.client.get(state["download_url"]).status_code == 404
+
+
+def test_csv_streams_however_many_checks(owner, check, settings):
+    settings.EXPORT_BACKGROUND_ROWS = 0
+    response = owner.client.get(
+        reverse("dashboard:audit_export_csv"), {"date_from": "2026-06-17", "date_to": "2026-06-17"}
+    )
+    assert response.streaming and not Export.objects.exists()
+    assert [row[0] for row in _csv(response)[1:]] == [str(check.pk)]
