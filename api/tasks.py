@@ -1,5 +1,5 @@
-"""Celery tasks of the API: webhook deliveries and batch lanes, by id; the beat sweep. Thin, quiet when rows
-are gone."""
+"""Celery tasks of the API: webhook events and deliveries, batch lanes, by id; the beat sweep. Thin, quiet
+when rows are gone."""
 
 from __future__ import annotations
 
@@ -7,8 +7,15 @@ from celery import shared_task
 
 from notifications.tasks import DATABASE_RETRIES
 
+from .outbox import event_dispatch, events_sweep
 from .services.batches import batch_lane_verify, batches_resume
 from .services.webhooks import deliveries_sweep, delivery_send
+
+
+@shared_task(**DATABASE_RETRIES)
+def webhook_event_dispatch(event_id: int) -> None:
+    """An event's deliveries, right after the commit that wrote it; a lost message leaves it to the sweep."""
+    event_dispatch(event_id=event_id)
 
 
 @shared_task(**DATABASE_RETRIES)
@@ -19,8 +26,10 @@ def webhook_send(delivery_id: int) -> None:
 
 @shared_task(soft_time_limit=100, time_limit=120, **DATABASE_RETRIES)
 def webhooks_sweep() -> int:
-    """Beat, every minute: due webhook deliveries, and batches whose lanes went quiet."""
+    """Beat, every minute: batches whose lanes went quiet, events left in the outbox, due deliveries (the
+    ones just made included)."""
     batches_resume()
+    events_sweep()
     return deliveries_sweep()
 
 

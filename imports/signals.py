@@ -4,5 +4,5 @@ from django.dispatch import Signal
 
 # Sent once per import, when every new counterparty of it has been verified (or, when it created none,
 # when it is committed), with `job_id`. Sent inside the transaction that marks the job done: receivers
-# that talk to the outside defer it with transaction.on_commit.
+# write what must follow in it (the API's webhook outbox) and defer talking to the outside to the commit.
 import_finished = Signal()

@@ -3,7 +3,15 @@
 from .batches import Batch, BatchItem, BatchStatus
 from .idempotency import IdempotentRequest
 from .keys import ApiKey, KeyScope
-from .webhooks import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookEvent
+from .webhooks import (
+    DeliveryStatus,
+    EventKind,
+    PendingEvent,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)
 
 __all__ = [
     "ApiKey",
@@ -11,8 +19,10 @@ __all__ = [
     "BatchItem",
     "BatchStatus",
     "DeliveryStatus",
+    "EventKind",
     "IdempotentRequest",
     "KeyScope",
+    "PendingEvent",
     "WebhookAttempt",
     "WebhookDelivery",
     "WebhookEndpoint",

@@ -1,6 +1,7 @@
 """Event webhooks: a workspace's URLs subscribed to events, and one delivery row per (event, endpoint).
 
-A delivery is made when its event happens (api/events.py) and sent by a task outside any transaction; its
+An event is a PendingEvent row written with what caused it (the outbox, api/outbox.py); its deliveries are
+made from it after the commit (api/events.py) and sent by a task outside any transaction; a delivery's
 row is the schedule (pending, due at `next_attempt_at`), as for notifications' deliveries, and every try is
 a WebhookAttempt, shown to owners with its answer. The endpoint's signing secret is encrypted at rest with
 the chat channels' field (notifications/fields.py).
@@ -68,6 +69,37 @@ class WebhookEndpoint(models.Model):
     def credentials_readable(self) -> bool:
         """False when no FIELD_ENCRYPTION_KEYS key opens the stored secret (notifications/fields.py)."""
         return not isinstance(self.config, Sealed)
+
+
+class EventKind(models.TextChoices):
+    """What happened, as the outbox records it (never shown); one kind may make several events (a check:
+    check.completed, and counterparty.status_changed when it changed the status)."""
+
+    CHECK = "check"
+    ALERTS = "alerts"
+    IMPORT = "import"
+    BATCH = "batch"
+
+
+class PendingEvent(models.Model):
+    """The outbox: an event written in the transaction that makes it happen, not yet made into deliveries.
+
+    It commits or rolls back with the check, the alerts or the finished job, so a process that dies after
+    the commit loses nothing: the row waits for the sweep. It is deleted in the transaction that makes its
+    deliveries (api/outbox.py), so it becomes deliveries exactly once. `context` holds ids and what was
+    true at the time (a check's status before it), never the payload, which is built from the rows.
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8, choices=EventKind.choices)
+    context = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} event {self.pk} of workspace {self.workspace_id}"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -6,9 +6,9 @@ Each batch runs in BATCH_LANES lanes (items by position modulo the lanes), one t
 two tasks take the same item, and one batch holds at most that many registry slots. A task works within
 its budget, then sends itself again, so it never nears Celery's time limits. When a lane has no item left
 the batch is finished if no lane has (one conditional UPDATE: exactly one task finishes it), and
-`import.finished` is announced to the workspace's webhooks. A lane whose message or worker was lost leaves
-the batch idle: the webhook sweep (every minute) sends its lanes again after BATCH_IDLE_SECONDS; the
-idempotency keys make a doubled task harmless.
+`import.finished` is written to the webhooks' outbox in the same transaction. A lane whose message or
+worker was lost leaves the batch idle: the webhook sweep (every minute) sends its lanes again after
+BATCH_IDLE_SECONDS; the idempotency keys make a doubled task harmless.
 """
 
 from __future__ import annotations
@@ -21,14 +21,14 @@ from django.db import transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from crm.models import CheckStatus, CheckTrigger
+from crm.models import CheckStatus, CheckTrigger, Workspace
 from crm.services import CounterpartyInput, run_verification
 from verification.ratelimit import Priority, registry_priority
 from verification.vat import InvalidVatNumber, normalise_vat
 
-from ..events import deliveries_create
-from ..models import ApiKey, WebhookEvent
+from ..models import ApiKey, EventKind
 from ..models.batches import Batch, BatchItem, BatchStatus
+from ..outbox import event_record
 
 BATCH_LANES = 2
 CHUNK = 25
@@ -117,14 +117,13 @@ def _lane_items(batch: Batch, lane: int) -> list[BatchItem]:
 def _finish_if_done(batch: Batch) -> None:
     if _open(batch).exists():
         return
-    finished = Batch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
-        status=BatchStatus.DONE, finished_at=timezone.now()
-    )
-    if finished:
-        batch.refresh_from_db()
-        deliveries_create(
-            workspace_id=batch.workspace_id, event=WebhookEvent.IMPORT_FINISHED, data={"batch": batch_progress(batch)}
+    # The event commits with the batch's end (the webhooks' outbox): a crash in between loses neither.
+    with transaction.atomic():
+        finished = Batch.objects.filter(pk=batch.pk, status=BatchStatus.RUNNING).update(
+            status=BatchStatus.DONE, finished_at=timezone.now()
         )
+        if finished and Workspace.objects.filter(pk=batch.workspace_id, has_webhooks=True).exists():
+            event_record(workspace_id=batch.workspace_id, kind=EventKind.BATCH, context={"batch_id": batch.pk})
 
 
 def batch_progress(batch: Batch) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""API clients for the cast: the owner's workspace with a read-write and a read-only key, the outsider's own."""
+"""API clients for the cast: the owner's workspace with a read-write and a read-only key, the outsider's own;
+a loopback receiver for webhooks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from rest_framework.test import APIClient
 
 from api.models import ApiKey, KeyScope
 from crm.models import Workspace
+from tests.notifications.fakes import FakeHTTP
 
 
 @dataclass
@@ -40,3 +42,12 @@ def read_api(owner) -> KeyClient:
 @pytest.fixture
 def outsider_api(outsider) -> KeyClient:
     return key_client(outsider.workspace, KeyScope.WRITE, outsider.user)
+
+
+@pytest.fixture
+def receiver(settings):
+    """A webhook receiver on loopback (tests/notifications/fakes.py), allowed past the SSRF guard."""
+    settings.NOTIFICATIONS_ALLOW_PRIVATE_URLS = True
+    settings.NOTIFICATIONS_HTTP_CONNECT_TIMEOUT = settings.NOTIFICATIONS_HTTP_READ_TIMEOUT = 2.0
+    with FakeHTTP() as fake:
+        yield fake

@@ -17,17 +17,8 @@ from crm.models import Workspace
 from crm.signals import alerts_created
 from notifications.transports import verify_signature
 from tests.factories import AlertFactory, CompanyFactory, CounterpartyFactory, VerificationCheckFactory
-from tests.notifications.fakes import FakeHTTP
 
 ALL_EVENTS = list(WebhookEvent.values)
-
-
-@pytest.fixture
-def receiver(settings):
-    settings.NOTIFICATIONS_ALLOW_PRIVATE_URLS = True  # the fake listens on loopback
-    settings.NOTIFICATIONS_HTTP_CONNECT_TIMEOUT = settings.NOTIFICATIONS_HTTP_READ_TIMEOUT = 2.0
-    with FakeHTTP() as fake:
-        yield fake
 
 
 def _endpoint(workspace, url: str, events=ALL_EVENTS) -> WebhookEndpoint:
