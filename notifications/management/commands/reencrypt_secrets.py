@@ -10,9 +10,10 @@ from notifications.services import secrets_reencrypt
 
 
 class Command(BaseCommand):
+    # Every EncryptedJSONField of every installed app: chat channels' credentials, the API's webhook secrets.
     help = (
-        "Encrypt every stored credential again with the first key of FIELD_ENCRYPTION_KEYS, so that the "
-        "other keys can be dropped."
+        "Encrypt every stored credential (chat channels, webhook signing secrets) again with the first key "
+        "of FIELD_ENCRYPTION_KEYS, so that the other keys can be dropped."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
