@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 
+from .permissions import ROLE_ANNOTATION
 from .untrusted import is_storable_text, object_id
 
 if TYPE_CHECKING:
@@ -28,7 +30,9 @@ def current_workspace(request: HttpRequest) -> Workspace | None:
     user = request.user
     if not user.is_authenticated:
         return None
-    workspaces = Workspace.objects.for_user(user)
+    # The user's role comes with the workspace, from the membership its lookup joins anyway: one query
+    # where crm.permissions.current_role would make a second on every page.
+    workspaces = Workspace.objects.for_user(user).annotate(**{ROLE_ANNOTATION: F("memberships__role")})
     named = object_id(request.GET.get(QUERY_PARAMETER))
     if named and _is_navigation(request) and workspaces.filter(pk=named).exists():
         request.session[SESSION_KEY] = named

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 _RANK = {Role.VIEWER: 0, Role.MEMBER: 1, Role.OWNER: 2}
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 _CACHE_ATTRIBUTE = "_workspace_role"
+# The request user's role, annotated on request.workspace by the middleware that finds it (crm/middleware.py).
+ROLE_ANNOTATION = "request_user_role"
 
 REFUSALS = {
     Role.MEMBER: _("Your role in this workspace is viewer: you can read and export, not change anything."),
@@ -47,8 +49,9 @@ def role_at_least(role: str | None, minimum: str) -> bool:
 def current_role(request: HttpRequest) -> str | None:
     """The signed-in user's role in `request.workspace` (None if anonymous), read once per request."""
     if not hasattr(request, _CACHE_ATTRIBUTE):
-        role = None
-        if request.user.is_authenticated:
+        role = getattr(request.workspace, ROLE_ANNOTATION, None) if request.user.is_authenticated else None
+        if role is None and request.user.is_authenticated:
+            # A workspace made for this request (crm.middleware.current_workspace) carries no annotation.
             role = (
                 Membership.objects.filter(workspace=request.workspace, user=request.user)
                 .values_list("role", flat=True)

@@ -6,9 +6,12 @@ open transaction should wait on it. The write that follows is one short transact
 
 from __future__ import annotations
 
+import enum
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
+from typing import Final
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -35,6 +38,15 @@ from .counterparties import counterparty_changes_record
 logger = logging.getLogger(__name__)
 
 
+class Unread(enum.Enum):
+    """run_verification(company=UNREAD): the caller has not read the workspace's default company."""
+
+    TOKEN = enum.auto()
+
+
+UNREAD: Final = Unread.TOKEN
+
+
 @dataclass(frozen=True)
 class CounterpartyInput:
     """What the user typed about the counterparty, besides its number."""
@@ -51,15 +63,18 @@ def run_verification(
     user=None,
     trigger: str = CheckTrigger.USER,
     idempotency_key: str | None = None,
+    company: Company | Unread | None = UNREAD,
 ) -> VerificationCheck:
     """Verify `vat` for `workspace` and store the check; returns the stored VerificationCheck.
 
     With an `idempotency_key` (a task's identity), running twice stores one check: the second call
-    returns the first check without asking the registry again.
+    returns the first check without asking the registry again. `company`: the requester, when the caller
+    has already read the workspace's default company (the Verify page has); else it is read here.
     """
     if idempotency_key and (done := VerificationCheck.objects.filter(idempotency_key=idempotency_key).first()):
         return done
-    company = workspace.default_company()
+    if company is UNREAD:
+        company = workspace.default_company()
     started_at = timezone.now()
     verdict = verify_vat(
         vat.vat_number,
@@ -67,7 +82,8 @@ def run_verification(
         trader_name=entered.name or None,
         trader_address=entered.address or None,
     )
-    return verdict_store(
+    store = partial(
+        verdict_store,
         workspace=workspace,
         vat=vat,
         verdict=verdict,
@@ -78,6 +94,15 @@ def run_verification(
         started_at=started_at,
         idempotency_key=idempotency_key,
     )
+    try:
+        return store()
+    except IntegrityError:
+        # A concurrent run stored first (verdict_store takes no savepoint of its own, see there), and this
+        # one was rolled back: with the same idempotency key, that run's check stands; a counterparty
+        # created meanwhile is found and locked on a second try. The registry is not asked again.
+        if idempotency_key and (done := VerificationCheck.objects.filter(idempotency_key=idempotency_key).first()):
+            return done
+        return store()
 
 
 def requester_for(company: Company | None) -> Requester | None:
@@ -100,8 +125,10 @@ def verdict_store(
 ) -> VerificationCheck:
     """Store a verdict as one check with its results and update the counterparty, in one transaction.
 
-    Callable inside a wider transaction (monitoring stores its alerts in the same one). With an
-    `idempotency_key` already stored, nothing is written and the stored check is returned.
+    No savepoint inside (each is two statements more): a race lost to a concurrent run (the same
+    `idempotency_key` stored, or the same new number's counterparty created first) raises IntegrityError
+    out of this function's own transaction, or its savepoint when called inside a wider one, so nothing
+    of it is half-stored; run_verification then returns the stored check or tries again.
     """
     counterparty = _lock_or_create_counterparty(
         workspace=workspace, vat=vat, entered=entered, user=user, source=_CHANGE_SOURCES.get(trigger, ChangeSource.WEB)
@@ -110,16 +137,19 @@ def verdict_store(
         counterparty=counterparty, verdict=verdict, company=company, user=user, trigger=trigger,
         started_at=started_at, idempotency_key=idempotency_key,
     )  # fmt: skip
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate key must not spoil the caller's transaction
-            check.save(force_insert=True)
-    except IntegrityError:
-        if idempotency_key is None:
-            raise
-        # A concurrent run with the same key stored its check first: that one stands.
-        return VerificationCheck.objects.get(idempotency_key=idempotency_key)
-    _results_and_counterparty_store(check=check, counterparty=counterparty, verdict=verdict, company=company)
+    check.save(force_insert=True)
+    results = _results_and_counterparty_store(check=check, counterparty=counterparty, verdict=verdict, company=company)
+    _known_results(check, results)
     return check
+
+
+def _known_results(check: VerificationCheck, results: list[CheckResult]) -> None:
+    """`check.results.all()` answers from the rows just stored, as prefetch_related would have left it: the
+    JSON answer and the consultation note read them without a query."""
+    queryset = check.results.all()
+    queryset._result_cache = list(results)
+    queryset._prefetch_done = True
+    check._prefetched_objects_cache = {CheckResult._meta.get_field("check_run").remote_field.cache_name: queryset}
 
 
 class CounterpartyChanged(Exception):
@@ -213,8 +243,8 @@ def _results_and_counterparty_store(
     verdict: Verdict,
     company: Company | None,
     save: bool = True,
-) -> None:
-    CheckResult.objects.bulk_create(
+) -> list[CheckResult]:
+    results = CheckResult.objects.bulk_create(
         CheckResult(
             check_run=check,
             service=result.service,
@@ -242,6 +272,7 @@ def _results_and_counterparty_store(
         counterparty.save()
     if company is not None:
         _note_requester_verdict(company, verdict)
+    return results
 
 
 def _schedule_retry(counterparty: Counterparty) -> None:
@@ -272,24 +303,27 @@ def _lock_or_create_counterparty(
         Counterparty.objects.select_for_update().filter(workspace=workspace, vat_number=vat.vat_number).first()
     )
     if counterparty is None:
-        counterparty, made = Counterparty.objects.get_or_create(
+        # No get_or_create: its second read and savepoint are three statements more. A concurrent first
+        # check of the same number that inserts first makes this INSERT raise IntegrityError, which rolls
+        # this transaction back; run_verification tries again and then finds that counterparty.
+        counterparty = Counterparty.objects.create(
             workspace=workspace,
             vat_number=vat.vat_number,
-            defaults={
-                "country_code": vat.country_code,
-                "name": entered.name,
-                "address": entered.address,
-                "created_by": user,
-                "monitoring": workspace.default_monitoring,
-            },
+            country_code=vat.country_code,
+            name=entered.name,
+            address=entered.address,
+            created_by=user,
+            monitoring=workspace.default_monitoring,
         )
         if counterparty.is_monitored and counterparty.next_check_due_at is None:
             counterparty.schedule_next_check()
         created = {"vat_number": counterparty.vat_number, "name": counterparty.name, "address": counterparty.address}
-        # Made by a concurrent check otherwise: that one records the creation.
-        changes = {field: [None, value] for field, value in created.items() if value} if made else {}
+        changes = {field: [None, value] for field, value in created.items() if value}
         action = ChangeAction.CREATED
     else:
+        # The caller's workspace object, so that whatever reads counterparty.workspace of this check (the
+        # webhooks' hook on a stored check) costs no query.
+        counterparty.workspace = workspace
         # What the user types now replaces what they typed before; an empty field keeps the old value.
         typed = {"name": entered.name, "address": entered.address}
         action, changes = (

@@ -80,6 +80,7 @@ def verify(request: HttpRequest) -> HttpResponse:
         vat=data["vat_number"],
         entered=CounterpartyInput(name=data["name"].strip(), address=data["address"].strip()),
         user=request.user,
+        company=company,  # read above (or just set): not read a second time
     )
     if wants_json:
         return JsonResponse(check_payload(check), status=201)
