@@ -1,5 +1,6 @@
 """Phone width and accessibility: the pages at 360 px (the menu folds, nothing runs off the screen), checked
-with the axe-core engine; and the alert email, rendered in the browser as a mail client would show it."""
+with the axe-core engine; and the emails (alert, invitation, incomplete run), rendered in the browser as a
+mail client would show them."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ from django.urls import reverse
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 
-from crm.models import AlertKind, Severity
+from crm.models import AlertKind, Role, Severity
+from crm.services.workspaces import invitation_email_send
+from monitoring.models import MonitoringRun, Recheck, RecheckOutcome
+from monitoring.services import run_owners_tell
 from notifications.services import deliveries_for_alerts, deliveries_send
-from tests.factories import AlertFactory, CounterpartyFactory, VerificationCheckFactory
+from tests.factories import AlertFactory, CounterpartyFactory, InvitationFactory, VerificationCheckFactory
 
 from .conftest import accessibility_violations
 
@@ -66,6 +70,25 @@ def test_the_sign_in_page_at_phone_width(browser, live_server, axe_source, db):
         browser.set_window_size(*DESKTOP)
 
 
+def _reads_well(browser, axe_source: str, html: str, tmp_path, *words: str) -> None:
+    """The email's HTML at phone and desktop width: nothing runs off the screen, the words are there, and the
+    accessibility engine finds nothing."""
+    page = tmp_path / "email.html"
+    page.write_text(html, encoding="utf-8")
+    try:
+        for size in (PHONE, DESKTOP):
+            browser.set_window_size(*size)
+            browser.get(page.as_uri())
+            assert _overflow(browser) <= 0, f"the email runs off a {size[0]} px screen"
+            body = browser.find_element(By.TAG_NAME, "body").text
+            assert "vatcrm" in body  # the product, named in the common frame's header
+            for word in words:
+                assert word in body
+            assert accessibility_violations(browser, axe_source) == []
+    finally:
+        browser.set_window_size(*DESKTOP)
+
+
 def test_the_alert_email_reads_well_at_phone_and_desktop_width(browser, owner, axe_source, tmp_path):
     counterparty = CounterpartyFactory(workspace=owner.workspace, name="Bolt Logistics B.V.", status="invalid")
     valid = VerificationCheckFactory(
@@ -78,14 +101,45 @@ def test_the_alert_email_reads_well_at_phone_and_desktop_width(browser, owner, a
     deliveries_for_alerts(alert_ids=[alert.pk])
     deliveries_send()
     [message] = mail.outbox
-    page = tmp_path / "alert.html"
-    page.write_text(message.alternatives[0][0], encoding="utf-8")
+    _reads_well(
+        browser, axe_source, message.alternatives[0][0], tmp_path, "What to do next", "Proof of the last valid check"
+    )
 
-    for size in (PHONE, DESKTOP):
-        browser.set_window_size(*size)
-        browser.get(page.as_uri())
-        assert _overflow(browser) <= 0, f"the email runs off a {size[0]} px screen"
-        body = browser.find_element(By.TAG_NAME, "body").text
-        assert "vatcrm" in body and "What to do next" in body and "Proof of the last valid check" in body
-        assert accessibility_violations(browser, axe_source) == []
-    browser.set_window_size(*DESKTOP)
+
+@pytest.mark.parametrize("role", [Role.OWNER, Role.MEMBER, Role.VIEWER])
+def test_the_invitation_email_says_the_role_and_who_invites(browser, owner, axe_source, tmp_path, role):
+    owner.user.first_name, owner.user.last_name = "Ada", "Lovelace"
+    owner.user.save()
+    invitation = InvitationFactory(workspace=owner.workspace, invited_by=owner.user, role=role)
+    invitation_email_send(invitation=invitation)
+    [message] = mail.outbox
+    role_word = str(Role(role).label)
+    for body in (message.body, message.alternatives[0][0]):
+        assert "Ada Lovelace" in body and owner.user.email in body and role_word in body
+    _reads_well(
+        browser, axe_source, message.alternatives[0][0], tmp_path, "Ada Lovelace", role_word, owner.workspace.name
+    )
+
+
+def test_the_run_incomplete_email_reads_well(browser, owner, axe_source, tmp_path):
+    run = MonitoringRun.objects.create(
+        started_at=timezone.now() - timedelta(hours=21),
+        finished_at=timezone.now(),
+        missed=2,
+        incomplete_reason="The run's window of 20 hours ended.",
+    )
+    for name in ("Spedition Nordwest Logistik GmbH & Co. KG", "Bolt Logistics B.V."):
+        counterparty = CounterpartyFactory(workspace=owner.workspace, name=name, monitoring="daily")
+        Recheck.objects.create(
+            run=run, counterparty=counterparty, workspace=owner.workspace, outcome=RecheckOutcome.MISSED
+        )
+    assert run_owners_tell(run_id=run.pk) == 1
+    [message] = mail.outbox
+    _reads_well(
+        browser,
+        axe_source,
+        message.alternatives[0][0],
+        tmp_path,
+        "2 counterparties not re-checked",
+        "Bolt Logistics B.V.",
+    )

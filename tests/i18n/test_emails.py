@@ -77,4 +77,5 @@ def test_an_invitation_is_in_the_inviters_language(owner):
     [message] = mail.outbox
     assert message.subject == f"[vatcrm] Приглашение в {owner.workspace.name}"
     assert "приглашает вас" in message.body
+    assert "Ваша роль: Участник" in message.body  # the role the person joins with, in the inviter's language
     assert '<html lang="ru">' in message.alternatives[0][0]
