@@ -103,6 +103,21 @@ def setup_django(args: argparse.Namespace, *, migrate: bool = True, **extra_env:
         call_command("migrate", verbosity=0, interactive=False)
 
 
+@contextmanager
+def simulator_and_django(args: argparse.Namespace) -> Iterator[Any]:
+    """The registry simulator in a thread of this process, and Django set up to call it; stopped after."""
+    from verification.simulator import Registry, SimulatorServer
+
+    sim = SimulatorServer(Registry.default()).start()  # before Django: its address goes into the settings
+    try:
+        setup_django(
+            args, VIES_WSDL_URL=sim.wsdl_url, VIES_SERVICE_URL=sim.service_url, REGISTRY_SIMULATOR_URL=sim.base_url
+        )
+        yield sim
+    finally:
+        sim.stop()
+
+
 def setup_django_for_pages(args: argparse.Namespace) -> None:
     """setup_django for benchmarks that render pages: DEBUG off serves hashed static names from a manifest,
     as in production, so the static files are collected first (into a folder of their own)."""

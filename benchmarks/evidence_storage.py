@@ -102,13 +102,7 @@ def measure() -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from verification.simulator import Registry, SimulatorServer
-
-    sim = SimulatorServer(Registry.default()).start()
-    try:
-        common.setup_django(
-            args, VIES_WSDL_URL=sim.wsdl_url, VIES_SERVICE_URL=sim.service_url, REGISTRY_SIMULATOR_URL=sim.base_url
-        )
+    with common.simulator_and_django(args) as sim:
         common.reset_data()
         common.clear_limiter()
         for n in range(args.rechecks):
@@ -138,8 +132,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         common.reset_data()
         return 0 if met else 1
-    finally:
-        sim.stop()
 
 
 if __name__ == "__main__":
