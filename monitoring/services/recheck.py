@@ -19,7 +19,7 @@ from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Subquery
+from django.db.models import F
 from django.utils import timezone
 
 from crm.backoff import doubling_delay
@@ -33,6 +33,7 @@ from verification.verdicts import Status, Verdict
 
 from ..changes import Snapshot, changes_between
 from ..models import MonitoringRun, Recheck, RecheckOutcome
+from .recheck_read import recheck_context_read
 from .runs import run_complete_if_done, run_complete_if_last
 
 logger = logging.getLogger(__name__)
@@ -77,13 +78,14 @@ def counterparty_recheck(
     re-check costs"), whatever the size of the run.
     """
     key = recheck_key(run_id, counterparty_id, attempt)
-    item = _recheck_with_context(run_id=run_id, counterparty_id=counterparty_id, key=key)
-    if item is None:
+    context = recheck_context_read(run_id=run_id, counterparty_id=counterparty_id, key=key)
+    if context is None:
         # The counterparty was deleted (its Recheck row with it) or the run was pruned. If that row was
         # the run's last pending one, nobody else will notice that the run is complete.
         _complete_after_commit(run_id)
         return RecheckResult(Result.GONE)
-    if item.finished_at is not None or item.already_stored:
+    item, company = context.item, context.company
+    if item.finished_at is not None or context.already_stored:
         logger.info("re-check %s: already done, a redelivered message is ignored", key)
         return RecheckResult(Result.DUPLICATE)
     counterparty = item.counterparty
@@ -91,7 +93,6 @@ def counterparty_recheck(
         return _skip(item)
     started_at = timezone.now()
     Recheck.objects.filter(pk=item.pk, finished_at=None).update(picked_at=started_at)
-    company = _requester_company(item)
     # No trader name or address is sent: for a state that withholds them, VIES echoes what it was sent as
     # the "trader name", and our own typing would then look like a registry change. A re-check waits
     # behind the people at the Verify page for a registry slot (verification/ratelimit.py, priorities).
@@ -101,6 +102,7 @@ def counterparty_recheck(
     if retry_in is None and not final:
         retry_in = retry_countdown(attempt + 1)
     options = {"item": item, "verdict": verdict, "company": company, "started_at": started_at, "key": key}
+    options["previous_check"] = context.previous_check
     options["retry_in"] = None if final else retry_in
     try:
         try:
@@ -121,63 +123,20 @@ def counterparty_recheck(
         raise
 
 
-def _recheck_with_context(*, run_id: int, counterparty_id: int, key: str) -> Recheck | None:
-    """The Recheck row with everything the re-check reads, in one statement.
-
-    Its run, counterparty and workspace (joins); whether this attempt is already stored; the workspace's
-    requester company; the counterparty's last definitive check (what an alert compares with). The last
-    two are checked again under the lock only if the counterparty took another check meanwhile.
-    """
-    companies = Company.objects.filter(workspace=OuterRef("workspace_id")).order_by("-is_default", "id")
-    definitive = VerificationCheck.objects.filter(
-        counterparty=OuterRef("counterparty_id"), overall_status__in=CheckStatus.definitive()
-    ).order_by("-started_at", "-id")
-    return (
-        Recheck.objects.select_related("run", "counterparty__workspace")
-        .filter(run_id=run_id, counterparty_id=counterparty_id)
-        .annotate(
-            already_stored=Exists(VerificationCheck.objects.filter(idempotency_key=key)),
-            **{f"company_{name}": Subquery(companies.values(name)[:1]) for name in _COMPANY_FIELDS},
-            **{f"previous_{name}": Subquery(definitive.values(name)[:1]) for name in _PREVIOUS_FIELDS},
-        )
-        .first()
-    )
-
-
-# What the re-check needs of the requester company and of the last definitive check.
-_COMPANY_FIELDS = ("pk", "name", "vat_number", "requester_rejected_at")
-_PREVIOUS_FIELDS = ("pk", "started_at", "overall_status")
-
-
-def _requester_company(item: Recheck) -> Company | None:
-    return _annotated(item, Company, "company", _COMPANY_FIELDS)
-
-
-def _previous_check(item: Recheck) -> VerificationCheck | None:
-    return _annotated(item, VerificationCheck, "previous", _PREVIOUS_FIELDS, counterparty_id=item.counterparty_id)
-
-
-def _annotated(item: Recheck, model: type, prefix: str, names: tuple[str, ...], **known: object):
-    """An unsaved instance of `model` from `item`'s annotations (None when the subquery found no row)."""
-    values = {name: getattr(item, f"{prefix}_{name}") for name in names}
-    if values["pk"] is None:
-        return None
-    return model(**values, workspace_id=item.workspace_id, **known)
-
-
 @transaction.atomic
 def _store(
     *,
     item: Recheck,
     verdict: Verdict,
     company: Company | None,
+    previous_check: VerificationCheck | None,
     started_at: datetime,
     key: str,
     retry_in: float | None,
     locked: bool,
 ) -> RecheckResult:
     """Store the attempt; `locked=False` trusts what was read before the registry call (check_store checks)."""
-    counterparty, previous_check = item.counterparty, _previous_check(item)
+    counterparty = item.counterparty
     if locked:
         counterparty = Counterparty.objects.select_for_update().filter(pk=item.counterparty_id).first()
         if counterparty is None:  # deleted while we asked the registry
