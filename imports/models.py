@@ -1,7 +1,9 @@
 """An import of a team's book: the file's rows, classified, then committed and verified in the background.
 
-An ImportJob is staged first: the uploaded file's rows are parsed and stored as ImportRows, each classified
-against the CRM (new, unchanged, changed, duplicate, refused), and nothing in the CRM is touched. Committing
+An ImportJob is staged first: the uploaded file is stored and a Celery worker reads it (READING), its rows
+parsed and stored as ImportRows, each classified against the CRM (new, unchanged, changed, duplicate,
+refused), and nothing in the CRM is touched; a file that cannot be read leaves the job FAILED with the
+reason and no row. Committing
 writes every accepted row in one transaction and cuts the new counterparties into ImportChunks, each
 verified by one Celery task. The rows are the truth: a chunk's position and counts are committed after each
 check, so a reload, a lost message or a restarted worker resumes where it stopped (services/verify.py).
@@ -18,6 +20,8 @@ from crm.models import CheckStatus, Counterparty, VerificationCheck, Workspace
 
 
 class JobStatus(models.TextChoices):
+    READING = "reading", _("Reading the file")
+    FAILED = "failed", _("Could not be read")
     MAPPING = "mapping", _("Choose the columns")
     STAGED = "staged", _("Preview")
     VERIFYING = "verifying", _("Verifying")
@@ -35,6 +39,14 @@ class ImportJob(models.Model):
     encoding = models.CharField(max_length=20, blank=True)
     delimiter = models.CharField(max_length=4, blank=True)
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.STAGED)
+    # The uploaded file while a worker has not read it yet (services/upload.py); emptied once it is read.
+    upload = models.FileField(upload_to="imports/", max_length=200, blank=True)
+    # When the reading's message was last sent: the reconciler sends it again once this is old.
+    read_sent_at = models.DateTimeField(null=True, blank=True)
+    # The language of the page it was uploaded from: the worker writes the rows' reasons in it.
+    language = models.CharField(max_length=10, blank=True)
+    # Why the file could not be read (status FAILED), in that language.
+    error = models.TextField(blank=True)
     headers = models.JSONField(default=list)
     # Our field -> the index of the file's column that holds it (services/columns.py).
     mapping = models.JSONField(default=dict)

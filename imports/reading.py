@@ -32,6 +32,7 @@ EXCEL_MAX_ROWS = 1_048_576
 _SNIFF_CHARS = 64 * 1024
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # the old binary .xls (and .doc)
+_BINARY_PROBE = 4096  # a NUL byte in this much of a "CSV" means UTF-16 or binary
 # A member this small may have any ratio (a sheet of empty rows compresses very well); above it, the ratio
 # of a zip bomb is refused.
 _RATIO_FLOOR_BYTES = 1 * 2**20
@@ -59,19 +60,31 @@ class Table:
 
 def read_table(fileobj: IO[bytes], filename: str) -> Table:
     """The header and the rows of an uploaded CSV or XLSX; raises UnreadableFile."""
+    if sniff(fileobj, filename) == "xlsx":
+        return _read_xlsx(fileobj)
+    return _read_csv(fileobj.read())
+
+
+def sniff(fileobj: IO[bytes], filename: str) -> str:
+    """ "csv" or "xlsx", from what shows at a glance; raises UnreadableFile for a file we cannot read at all.
+
+    Cheap whatever the size (the first bytes, and an XLSX's zip directory), so the upload refuses these at
+    once, before a worker reads the file whole (services/upload.py).
+    """
     fileobj.seek(0)
-    head = fileobj.read(8)
+    head = fileobj.read(_BINARY_PROBE)
     fileobj.seek(0)
     if not head:
         raise UnreadableFile(_("The file is empty."))
-    lower = filename.lower()
     if head.startswith(_ZIP_MAGIC):
-        return _read_xlsx(fileobj)
-    if lower.endswith((".xlsx", ".xlsm")):
+        check_zip(fileobj)
+        return "xlsx"
+    if filename.lower().endswith((".xlsx", ".xlsm")):
         raise UnreadableFile(_("This is not an XLSX file (an XLSX is a zip archive). Save it again from Excel."))
     if head.startswith(_OLE_MAGIC):
         raise UnreadableFile(_("Old Excel files (.xls) cannot be read: save it as .xlsx or as CSV."))
-    return _read_csv(fileobj.read())
+    _refuse_binary(head)
+    return "csv"
 
 
 # --- CSV ----------------------------------------------------------------------------------------------
@@ -100,10 +113,7 @@ def _csv_rows(reader) -> Iterator[list[str]]:
 
 def decode(data: bytes) -> tuple[str, str]:
     """The text of a CSV and the encoding it was in: UTF-8 (with or without BOM), else Windows-1251/1252."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:4096]:
-        raise UnreadableFile(
-            _("This file is UTF-16 or binary, not a CSV we can read: save it as “CSV UTF-8” or as .xlsx.")
-        )
+    _refuse_binary(data)
     bom = data.startswith(codecs.BOM_UTF8)
     try:
         return data[3:].decode("utf-8") if bom else data.decode("utf-8"), "utf-8-sig" if bom else "utf-8"
@@ -128,6 +138,13 @@ def decode(data: bytes) -> tuple[str, str]:
     # Both code pages decode almost any bytes; the one whose words look like words wins (ties: cp1252).
     encoding = max(decoded, key=lambda name: (_plausibility(decoded[name]), name == "cp1252"))
     return decoded[encoding], encoding
+
+
+def _refuse_binary(data: bytes) -> None:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or b"\x00" in data[:_BINARY_PROBE]:
+        raise UnreadableFile(
+            _("This file is UTF-16 or binary, not a CSV we can read: save it as “CSV UTF-8” or as .xlsx.")
+        )
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -176,7 +193,7 @@ def detect_delimiter(text: str) -> str:
 
 # --- XLSX ---------------------------------------------------------------------------------------------
 def _read_xlsx(fileobj: IO[bytes]) -> Table:
-    check_zip(fileobj)
+    """The first sheet of a workbook whose zip directory `sniff` has checked."""
     from openpyxl import load_workbook
 
     fileobj.seek(0)

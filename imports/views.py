@@ -1,4 +1,4 @@
-"""The import pages: upload, column mapping, preview, commit, live progress, report, template.
+"""The import pages: upload, reading, column mapping, preview, commit, live progress, report, template.
 
 Every job is looked up in the request's workspace (another workspace's id is a 404). Everyone in the
 workspace may read a job and download its report; only owners and members may upload, map, commit or
@@ -25,9 +25,20 @@ from .models import Classification, ImportJob, JobStatus
 from .reading import UnreadableFile
 from .report import report_headers, report_rows, xlsx_file
 from .selectors import job_progress
-from .services import ImportConflict, job_commit, job_map, job_reconcile, job_stage
+from .services import (
+    ImportConflict,
+    job_commit,
+    job_map,
+    job_reconcile,
+    job_upload,
+    readings_reconcile,
+    rows_read,
+    upload_delete,
+)
 
 ROWS_PER_PAGE = 100
+# A job whose file a worker has not read (yet, or at all): it has no rows to preview or map.
+_UNREAD = (JobStatus.READING, JobStatus.FAILED)
 
 
 def _job(request: HttpRequest, pk: int) -> ImportJob:
@@ -45,12 +56,11 @@ def upload(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                job = job_stage(workspace=request.workspace, user=request.user, fileobj=upload, filename=upload.name)
+                job = job_upload(workspace=request.workspace, user=request.user, upload=upload, filename=upload.name)
             except UnreadableFile as error:
                 form.add_error("file", error.message)
             else:
-                if job.status == JobStatus.MAPPING:
-                    return redirect("imports:mapping", pk=job.pk)
+                # A worker reads it: the job's page follows the reading and becomes the preview.
                 return redirect("imports:job", pk=job.pk)
         status = 400
     jobs = ImportJob.objects.filter(workspace=request.workspace).select_related("created_by")[:20]
@@ -61,7 +71,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @login_required
 def mapping(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
-    if job.is_committed:
+    if job.is_committed or job.status in _UNREAD:
         return redirect("imports:job", pk=job.pk)
     require_role(request, Role.MEMBER)
     form = MappingForm(request.POST or None, job=job)
@@ -78,6 +88,9 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     if job.status == JobStatus.MAPPING:
         return redirect("imports:mapping", pk=job.pk)
+    if job.status in _UNREAD:
+        context = {"job": job, "rows_read": rows_read(job.pk), "may_import": may(request, Role.MEMBER)}
+        return render(request, "imports/reading.html", context)
     shown = request.GET.get("show", "")
     rows = job.rows.order_by("line")
     if shown in Classification.values:
@@ -118,6 +131,7 @@ def discard(request: HttpRequest, pk: int) -> HttpResponse:
     job = _job(request, pk)
     require_role(request, Role.MEMBER)
     if not job.is_committed:
+        upload_delete(job)
         job.delete()
         messages.success(request, _("The preview was discarded; nothing was imported."))
     return redirect("imports:upload")
@@ -125,12 +139,18 @@ def discard(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def progress(request: HttpRequest, pk: int) -> JsonResponse:
-    """The progress page's poll. It also reconciles the job: a chunk whose worker died is sent again."""
+    """The poll of the job's page, while the file is read and then while it is verified. It also reconciles
+    the job: a lost read or a chunk whose worker died is sent again."""
     job = _job(request, pk)
     if job.status == JobStatus.VERIFYING:
         job_reconcile(job=job)
         job.refresh_from_db()
-    return JsonResponse(job_progress(job).as_json())
+    elif job.status == JobStatus.READING:
+        readings_reconcile(jobs=ImportJob.objects.filter(pk=job.pk))
+    answer = job_progress(job).as_json()
+    if job.status == JobStatus.READING:
+        answer["rows_read"] = rows_read(job.pk)
+    return JsonResponse(answer)
 
 
 @login_required

@@ -1,8 +1,9 @@
 """Staging a file: its rows stored on an ImportJob and classified against the CRM, which is not touched.
 
 Everything happens in one transaction: the file is read as it is stored, so an unreadable row, a row past
-the limit or a truncated file found at the end rolls back the job and every row before it; the person
-sees a message and no partial state. Rows are read, classified and inserted a batch at a time, so memory
+the limit or a truncated file found at the end rolls back every row before it; the person sees a message
+and no partial state. The Import page has this done by a worker (services/upload.py); the shell command
+does it in its own process (`job_stage`). Rows are read, classified and inserted a batch at a time, so memory
 stays flat however long the file (docs/benchmarks.md, `import_speed`).
 
 Classification, in this order for each row: refused (the normalisation's reason, or a cell we cannot
@@ -14,55 +15,69 @@ unchanged, compared with what the commit would write) or new.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import batched
 from typing import IO
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from crm.models import Counterparty, Workspace
 
 from ..columns import is_complete, match_headers
 from ..models import Classification, ImportJob, ImportRow, JobStatus
-from ..reading import UnreadableFile, read_table
+from ..reading import Table, UnreadableFile, read_table
 from ..rows import RowData, interpret, stored_cells
 
 BATCH = 1000
 
 
 def job_stage(*, workspace: Workspace, user: AbstractBaseUser | None, fileobj: IO[bytes], filename: str) -> ImportJob:
-    """Read the file into a staged job (or one waiting for its column mapping); raises UnreadableFile."""
+    """Read the file into a staged job (or one waiting for its column mapping), in this process.
+
+    The shell command's way (and the tests'); the Import page stores the file and has a worker read it
+    (services/upload.py). Raises UnreadableFile, with nothing stored.
+    """
     table = read_table(fileobj, filename)
-    mapping = match_headers(table.headers)
-    complete = is_complete(mapping)
     with transaction.atomic():
         job = ImportJob.objects.create(
             workspace=workspace,
             created_by=user,
             filename=filename[-200:],
             file_format=table.file_format,
-            encoding=table.encoding,
-            delimiter=table.delimiter,
-            headers=table.headers,
-            mapping=mapping,
-            status=JobStatus.STAGED if complete else JobStatus.MAPPING,
+            status=JobStatus.READING,
+            language=translation.get_language() or "",
         )
-        job.counts = _store(job, table.rows, mapping if complete else None)
-        if not job.counts.get("rows"):
-            raise UnreadableFile(_("The file has a header row but no rows below it: nothing to import."))
-        job.save(update_fields=["counts"])
+        stage_table(job, table)
     return job
+
+
+def stage_table(job: ImportJob, table: Table, *, on_batch: Callable[[int], None] | None = None) -> None:
+    """Store the table's rows on the job, classified when the headers say which column is what.
+
+    In the caller's transaction: the rows are read as they are stored, so an UnreadableFile raised at the
+    last row must roll back every row before it. `on_batch` is told how many rows are stored so far.
+    """
+    mapping = match_headers(table.headers)
+    complete = is_complete(mapping)
+    job.file_format, job.encoding, job.delimiter = table.file_format, table.encoding, table.delimiter
+    job.headers, job.mapping = table.headers, mapping
+    job.status = JobStatus.STAGED if complete else JobStatus.MAPPING
+    job.counts = _store(job, table.rows, mapping if complete else None, on_batch)
+    if not job.counts.get("rows"):
+        raise UnreadableFile(_("The file has a header row but no rows below it: nothing to import."))
+    job.save(update_fields=["file_format", "encoding", "delimiter", "headers", "mapping", "status", "counts"])
 
 
 @transaction.atomic
 def job_map(*, job: ImportJob, mapping: dict[str, int]) -> ImportJob:
     """Classify a job's rows again through a person's choice of columns (before it is committed)."""
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
-    if job.is_committed:
-        return job
+    if job.is_committed or job.status in (JobStatus.READING, JobStatus.FAILED):
+        return job  # nothing to map: committed, not read yet, or unreadable
     cells = list(job.rows.order_by("line").values_list("line", "cells"))
     job.rows.all().delete()
     job.mapping = mapping
@@ -72,7 +87,12 @@ def job_map(*, job: ImportJob, mapping: dict[str, int]) -> ImportJob:
     return job
 
 
-def _store(job: ImportJob, rows: Iterator[tuple[int, list[str]]], mapping: dict[str, int] | None) -> dict[str, int]:
+def _store(
+    job: ImportJob,
+    rows: Iterator[tuple[int, list[str]]],
+    mapping: dict[str, int] | None,
+    on_batch: Callable[[int], None] | None = None,
+) -> dict[str, int]:
     """Insert the rows a batch at a time, classified when the mapping is known; returns the counts."""
     classifier = Classifier(job.workspace)
     counts: Counter[str] = Counter()
@@ -85,6 +105,8 @@ def _store(job: ImportJob, rows: Iterator[tuple[int, list[str]]], mapping: dict[
         ImportRow.objects.bulk_create(objects)
         counts.update(row.classification for row in objects if row.classification)
         counts["rows"] += len(objects)
+        if on_batch is not None:
+            on_batch(counts["rows"])
     return dict(counts)
 
 

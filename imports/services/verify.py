@@ -14,7 +14,7 @@ has an idempotency key (`import:<job>:<counterparty>`), so a chunk run again (a 
 worker killed mid-chunk) asks the registry only for what is not stored, and a row holds one outcome
 however often it is written. A chunk whose message is lost (dispatched, never picked up) or whose worker
 died (picked, silent for the lease) is sent again by the reconciler: beat every minute, and the progress
-page on demand.
+page on demand. The same tick sends again the reading of an upload still unread (services/upload.py).
 """
 
 from __future__ import annotations
@@ -195,9 +195,16 @@ def _lost(chunks: QuerySet[ImportChunk], now: datetime) -> QuerySet[ImportChunk]
 
 
 def imports_reconcile(*, now: datetime | None = None) -> int:
-    """One beat tick: every verifying job reconciled; previews never committed deleted after the retention."""
+    """One beat tick: every verifying job reconciled, unread uploads sent to be read again; previews never
+    committed (and uploads that could not be read) deleted after the retention, with their stored files."""
+    from .upload import readings_reconcile, upload_delete
+
     now = now or timezone.now()
     sent = sum(job_reconcile(job=job, now=now) for job in ImportJob.objects.filter(status=JobStatus.VERIFYING))
+    sent += readings_reconcile(now=now)
     retention = timedelta(days=settings.IMPORT_STAGED_RETENTION_DAYS)
-    ImportJob.objects.filter(committed_at=None, created_at__lt=now - retention).delete()
+    old = ImportJob.objects.filter(committed_at=None, created_at__lt=now - retention)
+    for job in old.exclude(upload="").only("pk", "upload"):
+        upload_delete(job)
+    old.delete()
     return sent

@@ -46,3 +46,27 @@ document.querySelectorAll("[data-import-progress]").forEach((section) => {
   };
   window.setTimeout(poll, 1000);
 });
+
+// The same page while a worker reads the uploaded file: show the rows read so far, and reload once the
+// reading is over, to show the preview (or the column mapping, or why the file could not be read).
+document.querySelectorAll("[data-import-reading]").forEach((section) => {
+  const url = section.dataset.importReading;
+  const count = section.querySelector('[data-field="rows_read"]');
+  const poll = async () => {
+    try {
+      const response = await fetch(url, {credentials: "same-origin", headers: {Accept: "application/json"}});
+      if (response.ok) {
+        const data = await response.json();
+        if (data.status !== "reading") {
+          window.location.reload();
+          return;
+        }
+        if (count && data.rows_read !== undefined) count.textContent = String(data.rows_read);
+      }
+    } catch (error) {
+      // A network hiccup: the next poll tries again.
+    }
+    window.setTimeout(poll, 1000);
+  };
+  window.setTimeout(poll, 500);
+});

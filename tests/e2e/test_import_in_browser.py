@@ -1,7 +1,8 @@
 """What a person does to bring a book in: upload a file, read the preview, confirm, watch the progress, get the report.
 
-The verification runs on a real Celery worker against the simulator (slowed down a little), so the page's
-figures move while the browser watches; the page polls its JSON endpoint from static/js/imports.js.
+The file is read and the new counterparties verified by a real Celery worker against the simulator (slowed
+down a little), so the page's figures move while the browser watches; the page polls its JSON endpoint from
+static/js/imports.js.
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ def test_upload_preview_confirm_progress_and_report(
     browser.find_element(By.NAME, "file").send_keys(str(book))
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     WebDriverWait(browser, 10).until(expected_conditions.url_matches(r"/imports/\d+/$"))
+    # The upload answered at once; the worker reads the file and the page turns into the preview by itself.
+    WebDriverWait(browser, 30).until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "[data-count]")))
     main = browser.find_element(By.TAG_NAME, "main").text
     assert "Preview: nothing is saved yet" in main
     assert "DE numbers are 9 digits" in main

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -21,7 +22,9 @@ pytestmark = pytest.mark.django_db
 
 
 def upload(client, data: bytes, name: str = "book.csv"):
-    return client.post(reverse("imports:upload"), {"file": SimpleUploadedFile(name, data)})
+    """Upload as a person does; the reading's message, sent on commit, runs at once (tasks are eager here)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(reverse("imports:upload"), {"file": SimpleUploadedFile(name, data)})
 
 
 def test_upload_preview_commit_progress_and_report(owner, settings):
@@ -69,12 +72,14 @@ def test_upload_preview_commit_progress_and_report(owner, settings):
 def test_unknown_headers_go_through_the_mapping_step(owner):
     response = upload(owner.client, csv_bytes([["Holz", "DE136695976"]], header=["Firma", "Steuernummer"]))
     job = ImportJob.objects.get()
-    assert response.url == reverse("imports:mapping", args=[job.pk])
-    page = owner.client.get(response.url)
+    assert response.url == reverse("imports:job", args=[job.pk])
+    columns = reverse("imports:mapping", args=[job.pk])
+    assert owner.client.get(response.url).url == columns  # once read, the job's page asks for the columns
+    page = owner.client.get(columns)
     assert "Steuernummer" in page.content.decode()
-    twice = owner.client.post(response.url, {"vat_number": "1", "name": "1"})
+    twice = owner.client.post(columns, {"vat_number": "1", "name": "1"})
     assert twice.status_code == 400 and "one field only" in twice.content.decode()
-    done = owner.client.post(response.url, {"vat_number": "1", "name": "0"})
+    done = owner.client.post(columns, {"vat_number": "1", "name": "0"})
     assert done.url == reverse("imports:job", args=[job.pk])
     job.refresh_from_db()
     assert job.status == JobStatus.STAGED and job.rows.get().name == "Holz"
@@ -160,3 +165,22 @@ def test_the_menu_offers_import_to_members_not_to_viewers(owner, workspace):
     link = f'href="{reverse("imports:upload")}"'
     assert link in owner.client.get(reverse("crm:counterparty_list")).content.decode()
     assert link not in viewer.client.get(reverse("crm:counterparty_list")).content.decode()
+
+
+def test_the_same_file_uploaded_again_adds_nothing_and_the_history_shows_the_import(owner):
+    data = csv_bytes([["DE136695976", "Müller GmbH"], ["FR40303265045", "Dupont SA"]], header=["VAT", "Name"])
+    upload(owner.client, data)
+    first = ImportJob.objects.get()
+    owner.client.post(reverse("imports:commit", args=[first.pk]))
+    counterparty = Counterparty.objects.get(vat_number="DE136695976")
+    history = owner.client.get(reverse("crm:counterparty_detail", args=[counterparty.pk])).content.decode()
+    assert "Imported" in history and owner.user.email in history and "Müller GmbH" in history
+
+    again = upload(owner.client, data, "book-again.csv")
+    second = ImportJob.objects.exclude(pk=first.pk).get()
+    page = owner.client.get(again.url).content.decode()
+    assert second.counts.get("unchanged") == 2 and not second.accepted
+    assert "Nothing to import" in page
+    assert owner.client.post(reverse("imports:commit", args=[second.pk])).status_code == 302
+    assert Counterparty.objects.filter(workspace=owner.workspace).count() == 2
+    assert counterparty.changes.count() == 1
