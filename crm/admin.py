@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.countries import country_name
 from verification.vat import COUNTRY_CODES
 
 from .models import (
@@ -68,7 +69,8 @@ class CountryFilter(admin.SimpleListFilter):
     parameter_name = "country_code"
 
     def lookups(self, request, model_admin) -> list[tuple[str, str]]:
-        return [(code, code) for code in sorted(COUNTRY_CODES)]
+        # Named in the reader's language (CLDR), with the prefix the numbers start with.
+        return [(code, f"{country_name(code)} ({code})") for code in sorted(COUNTRY_CODES)]
 
     def queryset(self, request, queryset):
         return queryset.filter(country_code=self.value()) if self.value() else queryset

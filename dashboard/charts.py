@@ -132,11 +132,15 @@ def _horizontal(series: Series, keys, paints, pattern, *, percent: bool) -> tupl
     top_value = 100 if percent else _scale(max(totals, default=0))[0]
     parts = ['<g class="axis y">']
     for index, label in enumerate(series.labels):
-        parts.append(f'<text x="{left - 6}" y="{top + row * index + row / 2 + 4:.1f}">{escape(label)}</text>')
+        # The label is short (a code, where the names would not fit); its <title> gives the name in full.
+        parts.append(
+            f'<text x="{left - 6}" y="{top + row * index + row / 2 + 4:.1f}">{escape(label)}'
+            f"<title>{escape(series.name(index))}</title></text>"
+        )
     parts.append("</g>")
     for position, key in enumerate(keys):
         bars, values = [], []
-        for index, label in enumerate(series.labels):
+        for index in range(len(series.labels)):
             value = series.values[key][index]
             if not value:
                 continue
@@ -146,7 +150,7 @@ def _horizontal(series: Series, keys, paints, pattern, *, percent: bool) -> tupl
             shown = f"{value:g}{' %' if percent else ''}"
             bars.append(
                 f'<rect x="{x:.1f}" y="{top + row * index + 3}" width="{width:.1f}" height="{row - 6}">'
-                f"<title>{escape(label)}: {escape(paints[key].label)} {shown}</title></rect>"
+                f"<title>{escape(series.name(index))}: {escape(paints[key].label)} {shown}</title></rect>"
             )
             if width >= PRINTED_VALUE_MIN_WIDTH:
                 values.append(f'<text x="{x + width / 2:.1f}" y="{top + row * index + row / 2 + 4:.1f}">{shown}</text>')

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
+from django.utils import formats
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.countries import country_name
 from crm.models import CheckResult, CheckStatus, Company, VerificationCheck
+from crm.vocabulary import when
 
 FORMAT_SERVICE = "format"
 
@@ -41,6 +44,13 @@ class ResultProof:
     @property
     def response_bytes(self) -> int:
         return len(self.result.raw_response.encode("utf-8"))
+
+    @property
+    def response_size(self) -> str:
+        """The size with the number grouped and the word agreeing with it: "1,234 bytes (UTF-8)"."""
+        count = self.response_bytes
+        text = ngettext("%(bytes)s byte (UTF-8)", "%(bytes)s bytes (UTF-8)", count)
+        return text % {"bytes": formats.number_format(count, force_grouping=True)}
 
 
 @dataclass(frozen=True)
@@ -155,7 +165,7 @@ def proof_pdf(proof: Proof, *, workspace_name: str) -> bytes:
         fact(_("Answered"), _moment(result.created_at))
         if result.raw_response:
             fact(_("Raw response SHA-256"), item.response_sha256)
-            fact(_("Raw response size"), _("%(bytes)s bytes (UTF-8)") % {"bytes": item.response_bytes})
+            fact(_("Raw response size"), item.response_size)
     pdf.ln(4)
     pdf.set_font("Noto", "", 8)
     pdf.multi_cell(
@@ -170,7 +180,7 @@ def proof_pdf(proof: Proof, *, workspace_name: str) -> bytes:
 
 
 def _moment(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else ""
+    return when(moment, seconds=True)
 
 
 def _disclosed(result: CheckResult, value: str | None) -> str:

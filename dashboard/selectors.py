@@ -6,7 +6,7 @@ right even before the periodic task has run, and fast once it has.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.core.cache import cache
@@ -56,6 +56,12 @@ class Series:
 
     labels: list[str]
     values: dict[str, list[int | None]]
+    # What each label stands for, in full, where the label is an abbreviation (a member state's code):
+    # the charts' tooltips say it. Empty: the labels say it all.
+    names: list[str] = field(default_factory=list)
+
+    def name(self, index: int) -> str:
+        return self.names[index] if index < len(self.names) else self.labels[index]
 
 
 def headline(workspace: Workspace, now: datetime) -> Headline:

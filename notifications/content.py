@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 from accounts.language import in_language_of
 from crm.advice import alert_advice, last_valid_check, proof_path
 from crm.models import Alert, Severity, Workspace
+from crm.vocabulary import alert_value
 
 from .models import ChatChannel, Delivery
 from .transports import ChatMessage
@@ -144,7 +145,8 @@ def alert_chat_message(delivery: Delivery) -> ChatMessage:
     counterparty = alert.counterparty
     context = alert_context(alert)
     advice = context["advice"]
-    change = f"{alert.before or '—'} → {alert.after or '—'}" if (alert.before or alert.after) else ""
+    before, after = alert_value(alert, "before"), alert_value(alert, "after")
+    change = f"{before or '—'} → {after or '—'}" if (before or after) else ""
     where = _("Workspace %(workspace)s.") % {"workspace": alert.workspace.name}
     proof_url = context["proof_url"]
     lines = [

@@ -455,6 +455,8 @@ LANGUAGE_CODE = "en-gb"
 LANGUAGES = [("en-gb", "English"), ("ru", "Русский")]
 # The project's catalogues (.po, committed); `manage.py compile_catalogues` builds the .mo files beside them.
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our date formats over Django's per language: moments on a 24-hour clock, with minutes (vatcrm/formats/).
+FORMAT_MODULE_PATH = ["vatcrm.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -3,6 +3,7 @@
 {% load vocabulary %}
 {% status_badge check.overall_status %}   {% result_badge result %}   {% counterparty_badge cp %}
 {{ user|person }}   {{ check|checked_by }}   {{ moment|when }}   {{ moment|when:"seconds" }}
+{{ alert|alert_before }} → {{ alert|alert_after }}
 {% with advice=alert|advice %}{{ advice.meaning }} {{ advice.action }}{% endwith %}
 """
 
@@ -58,6 +59,16 @@ def checked_by(check) -> str:
 @register.filter
 def when(moment: datetime | None, precision: str = "") -> str:
     return vocabulary.when(moment, seconds=precision == "seconds")
+
+
+@register.filter
+def alert_before(alert) -> str:
+    return vocabulary.alert_value(alert, "before")
+
+
+@register.filter
+def alert_after(alert) -> str:
+    return vocabulary.alert_value(alert, "after")
 
 
 @register.filter

@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from accounts.countries import country_name
+
 from .. import selectors
 from ..charts import Paint, bar_chart
 from ..selectors import Series
@@ -49,6 +51,7 @@ def home(request: HttpRequest) -> HttpResponse:
     availability = selectors.registry_availability(today)
     shares = Series(
         labels=[row.country_code for row in availability],
+        names=[f"{country_name(row.country_code)} ({row.country_code})" for row in availability],
         values={
             "answered": [row.answered_share for row in availability],
             "outage": [row.outage_share for row in availability],

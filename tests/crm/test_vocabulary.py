@@ -75,10 +75,10 @@ def test_people_by_name_or_email_never_a_user(owner):
 
 def test_every_time_carries_its_zone():
     moment = datetime(2026, 12, 4, 2, 0, 30, tzinfo=UTC)
-    assert vocabulary.when(moment) == "2026-12-04 02:00 UTC"
-    assert vocabulary.when(moment, seconds=True) == "2026-12-04 02:00:30 UTC"
+    assert vocabulary.when(moment) == "4 Dec 2026, 02:00 UTC"
+    assert vocabulary.when(moment, seconds=True) == "4 Dec 2026, 02:00:30 UTC"
     with timezone.override("Europe/Berlin"):
-        assert vocabulary.when(moment) == "2026-12-04 03:00 CET"
+        assert vocabulary.when(moment) == "4 Dec 2026, 03:00 CET"
     assert vocabulary.when(None) == ""
 
 

@@ -85,9 +85,9 @@ def test_next_run_and_the_last_runs_outcome(owner, now):
 
     response = owner.client.get(reverse("dashboard:home"))
 
-    assert "2026-06-18 02:00 UTC" in _figure(response, "next-run")  # the daily run of the data migration
+    assert "18 Jun 2026, 02:00 UTC" in _figure(response, "next-run")  # the daily run of the data migration
     last = response.content.decode().split('data-figure="last-run"')[1].split("</dd>")[0]
-    assert "2026-06-17 02:00 UTC" in last and "1 of 1 answered" in last and "Done" in last
+    assert "17 Jun 2026, 02:00 UTC" in last and "1 of 1 answered" in last and "Done" in last
 
 
 def test_charts_are_svg_with_no_inline_code_and_their_figures_as_a_table(owner, now):
@@ -105,8 +105,12 @@ def test_charts_are_svg_with_no_inline_code_and_their_figures_as_a_table(owner, 
     # Every series has a pattern of its own, painted by attribute, and its name in the legend.
     assert 'fill="url(#chart-checks-2)"' in content and "Unverified (registry unavailable)" in content
     assert 'role="img"' in content and 'aria-label="Checks per day by result, last 30 days"' in content
-    assert '<tr data-availability="DE"><th scope="row">DE</th><td>0 %</td><td>100 %</td></tr>' in content
-    assert '<tr data-availability="NL"><th scope="row">NL</th><td>100 %</td><td>0 %</td></tr>' in content
+    de = '<tr data-availability="DE"><th scope="row">Germany <span class="muted">DE</span></th>'
+    nl = '<tr data-availability="NL"><th scope="row">Netherlands <span class="muted">NL</span></th>'
+    assert f"{de}<td>0 %</td><td>100 %</td></tr>" in content
+    assert f"{nl}<td>100 %</td><td>0 %</td></tr>" in content
+    # The chart's axis keeps the code, its tooltip names the member state.
+    assert "DE<title>Germany (DE)</title>" in content and "<title>Netherlands (NL): Answered 100 %</title>" in content
 
 
 def _checks_table(owner) -> dict[str, list[str]]:
@@ -155,7 +159,7 @@ def test_registry_availability_counts_registries_not_the_format_rules(owner, now
 
     assert list(RegistryDay.objects.values_list("country_code", "answers", "outages")) == [("ES", 1, 1)]
     content = owner.client.get(reverse("dashboard:home")).content.decode()
-    assert '<tr data-availability="ES"><th scope="row">ES</th><td>50 %</td><td>50 %</td></tr>' in content
+    assert '<th scope="row">Spain <span class="muted">ES</span></th><td>50 %</td><td>50 %</td></tr>' in content
 
 
 def test_status_over_time_is_the_days_snapshots_and_today_live(owner, now, time_machine):

@@ -2,18 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from django.urls import reverse
 
-from accounts.models import UserPreference
 from tests.factories import CheckResultFactory, VerificationCheckFactory
-
-
-@pytest.fixture
-def russian(owner):
-    UserPreference.objects.update_or_create(user=owner.user, defaults={"language": "ru"})
-    owner.client.post(reverse("set_language"), {"language": "ru", "next": "/"})
-    return owner
 
 
 def test_the_proof_of_a_check_in_russian(russian):

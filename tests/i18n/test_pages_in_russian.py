@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from django.urls import reverse
 
-from accounts.models import UserPreference
 from crm.models import CheckStatus
 from tests.factories import CounterpartyFactory
 
 JSON = {"HTTP_ACCEPT": "application/json"}
-
-
-@pytest.fixture
-def russian(owner):
-    UserPreference.objects.update_or_create(user=owner.user, defaults={"language": "ru"})
-    owner.client.post(reverse("set_language"), {"language": "ru", "next": "/"})
-    return owner
 
 
 def test_the_json_endpoint_keeps_its_codes_and_speaks_the_readers_language(russian, outsider):

@@ -32,7 +32,7 @@ def test_the_counterparty_page_has_the_monitoring_card(owner, counterparty):
     assert 'id="monitoring-card"' in page and 'data-state="off"' in page
     assert f'action="{switch_url(counterparty)}"' in page and "csrfmiddlewaretoken" in page
     assert "Turn on" in page and ">Daily<" in page and ">Weekly<" in page
-    assert "VAT registration no longer valid" in page and "valid → invalid" in page  # the history of changes
+    assert "VAT registration no longer valid" in page and "Valid → Invalid" in page  # the history of changes
     assert f'src="{static("js/app.js")}"' in page  # which switches the card in place (no inline script)
 
 

@@ -47,7 +47,7 @@ def test_alert_email_names_severity_and_counterparty_and_links_back(owner, alert
     for body in (message.body, html):
         assert counterparty_link in body
         assert preferences_link.replace("&", "&amp;") in body or preferences_link in body
-        assert "Bolt Logistics B.V." in body and "invalid" in body
+        assert "Bolt Logistics B.V." in body and "Invalid" in body  # the status by its word, not its code
     assert "<a href=" not in message.body  # the text part is text
 
 

@@ -1,0 +1,3 @@
+# Django's date format syntax (https://docs.djangoproject.com/en/stable/ref/templates/builtins/#date).
+DATETIME_FORMAT = "j M Y, H:i"  # '8 Dec 2026, 02:00'
+DATETIME_SECONDS_FORMAT = "j M Y, H:i:s"  # '8 Dec 2026, 02:00:05'
