@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import MonitoringRun, Recheck
 
@@ -60,7 +61,7 @@ class MonitoringRunAdmin(admin.ModelAdmin):
         run = super().get_object(request, object_id, from_field)
         return run.with_live_totals() if run is not None else None
 
-    @admin.display(description="pending", ordering="pending_count")
+    @admin.display(description=_("pending"), ordering="pending_count")
     def pending(self, run: MonitoringRun) -> int:
         return run.pending_count
 
@@ -71,10 +72,11 @@ class MonitoringRunAdmin(admin.ModelAdmin):
             return _("incomplete: %(missed)s not re-checked") % {"missed": run.missed}
         return _("complete") if run.is_finished else _("in progress")
 
-    @admin.display(description="re-checks")
+    @admin.display(description=_("re-checks"))
     def rechecks_link(self, run: MonitoringRun) -> str:
         url = reverse("admin:monitoring_recheck_changelist") + f"?run__exact={run.pk}"
-        return format_html('<a href="{}">the {} re-checks of this run</a>', url, run.enqueued)
+        text = ngettext("the %(count)s re-check of this run", "the %(count)s re-checks of this run", run.enqueued)
+        return format_html('<a href="{}">{}</a>', url, text % {"count": run.enqueued})
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # runs are started by the schedule or `manage.py run_monitoring`

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from crm.models import Counterparty, MonitoringFrequency, VerificationCheck, Workspace
+from crm.vocabulary import when
 
 
 class RunTrigger(models.TextChoices):
@@ -116,7 +117,7 @@ class MonitoringRun(models.Model):
         get_latest_by = "started_at"
 
     def __str__(self) -> str:
-        return f"Monitoring run {self.pk} at {self.started_at:%Y-%m-%d %H:%M} UTC"
+        return _("Monitoring run %(id)s at %(when)s") % {"id": self.pk, "when": when(self.started_at)}
 
     @property
     def is_finished(self) -> bool:
@@ -236,4 +237,8 @@ class Recheck(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Re-check of counterparty {self.counterparty_id} in run {self.run_id}: {self.outcome}"
+        return _("Re-check of counterparty %(id)s in run %(run)s: %(outcome)s") % {
+            "id": self.counterparty_id,
+            "run": self.run_id,
+            "outcome": self.get_outcome_display(),
+        }

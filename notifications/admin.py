@@ -3,6 +3,8 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import ChatChannel, Delivery, DeliveryStatus, DigestRun, NotificationPreference
 from .services import delivery_retry
@@ -18,13 +20,17 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
 @admin.register(ChatChannel)
 class ChatChannelAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "workspace", "min_severity", "enabled", "config_summary", "created_at"]
+    list_display = ["name", "kind", "workspace", "min_severity", "enabled", "credentials", "created_at"]
     list_filter = ["kind", "enabled", "min_severity"]
     search_fields = ["name", "workspace__name"]
     list_select_related = ["workspace"]
     autocomplete_fields = ["workspace", "created_by"]
     # `config` is encrypted and not editable here: the owners' form masks the credentials it holds.
-    readonly_fields = ["config_summary"]
+    readonly_fields = ["credentials"]
+
+    @admin.display(description=_("credentials"))
+    def credentials(self, channel: ChatChannel) -> str:
+        return channel.config_summary
 
 
 @admin.register(Delivery)
@@ -50,12 +56,16 @@ class DeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request) -> bool:
         return False
 
-    @admin.action(description="Send again at the next sweep (failed or waiting rows)")
+    @admin.action(description=_("Send again at the next sweep (failed or waiting rows)"))
     def send_again_now(self, request, queryset: QuerySet[Delivery]) -> None:
         # Not the rows being sent right now: a second sender would send them twice.
         waiting = queryset.filter(status=DeliveryStatus.PENDING).update(next_attempt_at=timezone.now())
         failed = sum(delivery_retry(delivery=d) for d in queryset.filter(status=DeliveryStatus.FAILED))
-        self.message_user(request, f"{waiting + failed} deliveries queued for the next sweep.", messages.SUCCESS)
+        queued = waiting + failed
+        message = ngettext(
+            "%(count)s delivery queued for the next sweep.", "%(count)s deliveries queued for the next sweep.", queued
+        )
+        self.message_user(request, message % {"count": queued}, messages.SUCCESS)
 
 
 @admin.register(DigestRun)

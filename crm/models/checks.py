@@ -69,7 +69,13 @@ class VerificationCheck(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Check of {self.counterparty.vat_number} at {self.started_at:%Y-%m-%d %H:%M}: {self.overall_status}"
+        from ..vocabulary import when  # the vocabulary reads these models
+
+        return _("Check of %(vat)s at %(when)s: %(status)s") % {
+            "vat": self.counterparty.vat_number,
+            "when": when(self.started_at),
+            "status": self.get_overall_status_display(),
+        }
 
     @property
     def is_definitive(self) -> bool:
@@ -111,7 +117,7 @@ class CheckResult(models.Model):
         indexes = [models.Index(fields=["created_at"], name="check_result_recent")]
 
     def __str__(self) -> str:
-        return f"{self.service}: {self.status}"
+        return f"{self.service}: {self.get_status_display()}"
 
     @property
     def raw_response_sha256(self) -> str:

@@ -36,22 +36,39 @@ class CounterpartyChange(models.Model):
     counterparty's trail stays scoped without a join.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="changes")
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", verbose_name=_("workspace"))
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.CASCADE, related_name="changes", verbose_name=_("counterparty")
     )
-    action = models.CharField(max_length=12, choices=ChangeAction.choices)
-    source = models.CharField(max_length=8, choices=ChangeSource.choices, default=ChangeSource.WEB)
-    changes = models.JSONField(default=dict, blank=True)
-    at = models.DateTimeField(default=timezone.now, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    action = models.CharField(max_length=12, choices=ChangeAction.choices, verbose_name=_("action"))
+    source = models.CharField(
+        max_length=8, choices=ChangeSource.choices, default=ChangeSource.WEB, verbose_name=_("source")
+    )
+    changes = models.JSONField(default=dict, blank=True, verbose_name=_("changes"))
+    at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("changed at"))
 
     class Meta:
+        verbose_name = _("counterparty change")
+        verbose_name_plural = _("counterparty changes")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["counterparty", "-at"], name="change_by_counterparty")]
 
     def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.counterparty_id} at {self.at:%Y-%m-%d %H:%M}"
+        from ..vocabulary import when  # the vocabulary reads these models
+
+        return _("%(action)s: counterparty %(id)s, %(when)s") % {
+            "action": self.get_action_display(),
+            "id": self.counterparty_id,
+            "when": when(self.at),
+        }
 
     def field_changes(self) -> list[tuple[str, str, str]]:
         """(field label, old, new) for the page: lists (tags) joined, moments as stored (ISO, UTC)."""

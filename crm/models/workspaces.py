@@ -47,7 +47,9 @@ class Workspace(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
     # Kept by the API app when its webhook endpoints change (api/receivers.py), so that a stored check costs
     # no query to learn that nobody is listening: the nightly re-check's statement budget is eight.
-    has_webhooks = models.BooleanField(default=False, db_default=False, editable=False)
+    has_webhooks = models.BooleanField(
+        default=False, db_default=False, editable=False, verbose_name=_("has enabled webhooks")
+    )
 
     objects = WorkspaceQuerySet.as_manager()
 
@@ -111,7 +113,11 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.workspace} ({self.role})"
+        return _("%(user)s in %(workspace)s (%(role)s)") % {
+            "user": self.user,
+            "workspace": self.workspace,
+            "role": self.get_role_display(),
+        }
 
 
 class Addressee(enum.Enum):
@@ -173,7 +179,7 @@ class Invitation(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Invitation of {self.email} to {self.workspace}"
+        return _("Invitation of %(email)s to %(workspace)s") % {"email": self.email, "workspace": self.workspace}
 
     def addressee(self, user: AbstractBaseUser) -> Addressee:
         """Whether the invited address is one of `user`'s, and whether allauth has it as verified.

@@ -131,7 +131,11 @@ class Delivery(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Alert {self.alert_id} to {self.address} ({self.status})"
+        return _("Alert %(id)s to %(address)s (%(status)s)") % {
+            "id": self.alert_id,
+            "address": self.address,
+            "status": self.get_status_display(),
+        }
 
     @property
     def is_email(self) -> bool:

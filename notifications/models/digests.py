@@ -6,6 +6,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from crm.vocabulary import when
+
 
 class DigestRun(models.Model):
     """One daily digest run: it sends the digest rows due at `started_at`.
@@ -27,5 +29,5 @@ class DigestRun(models.Model):
         indexes = [models.Index(fields=["started_at"], condition=models.Q(finished=False), name="digest_run_open")]
 
     def __str__(self) -> str:
-        state = "finished" if self.finished else ("stopped" if self.stopped_at else "running")
-        return f"Digest run of {self.started_at:%Y-%m-%d %H:%M} ({state})"
+        state = _("finished") if self.finished else (_("stopped") if self.stopped_at else _("running"))
+        return _("Digest run of %(when)s (%(state)s)") % {"when": when(self.started_at), "state": state}

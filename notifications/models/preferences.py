@@ -49,7 +49,12 @@ class NotificationPreference(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.workspace}: {self.mode}, from {self.min_severity}"
+        return _("%(user)s in %(workspace)s: %(mode)s, from %(severity)s") % {
+            "user": self.user,
+            "workspace": self.workspace,
+            "mode": self.get_mode_display(),
+            "severity": self.get_min_severity_display(),
+        }
 
     @classmethod
     def for_member(cls, *, user, workspace: Workspace) -> NotificationPreference:
