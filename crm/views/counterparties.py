@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.generic import DetailView, ListView
 
 from ..consultation import consultation_note
@@ -42,7 +47,38 @@ class CounterpartyListView(WorkspaceScopedMixin, ListView):
         query = self.request.GET.copy()
         query.pop("page", None)
         context["query_without_page"] = query.urlencode()
+        rows_prepare(context["counterparties"])
         return context
+
+
+def rows_prepare(counterparties: Iterable[Counterparty]) -> None:
+    """What each row of the list shows, worked out once per page rather than by tags in every row.
+
+    A page of 50 rows spent most of its time in the row template: a `{% url %}` (a reverse()), two
+    `{% blocktranslate %}` and a date filter per row. The same strings come out: the translations are
+    looked up once (the same msgids as the template's, so the catalogue is unchanged), the link is the
+    one reverse() gives with the id in its place.
+    """
+    detail_url = _url_with_id("crm:counterparty_detail")
+    tick, registry = gettext("Tick %(name)s"), gettext("Registry: %(name)s")
+    for counterparty in counterparties:
+        name = counterparty.display_name
+        counterparty.detail_url = detail_url(counterparty.pk)
+        counterparty.tick_label = tick % {"name": name}
+        shows_registry = (
+            counterparty.registered_name and counterparty.name and counterparty.name != counterparty.registered_name
+        )
+        counterparty.registry_label = registry % {"name": counterparty.registered_name} if shows_registry else ""
+        checked = counterparty.last_checked_at
+        # The `date:"c"` filter's value: ISO 8601 in the current time zone.
+        counterparty.checked_iso = timezone.localtime(checked).isoformat() if checked else ""
+
+
+def _url_with_id(name: str) -> Callable[[int], str]:
+    """reverse(name, args=[pk]) for any pk, at the cost of one reverse(): the pattern's only argument is an int."""
+    marker = 987654321
+    head, tail = reverse(name, args=[marker]).split(str(marker))
+    return lambda pk: f"{head}{int(pk)}{tail}"
 
 
 class CounterpartyDetailView(WorkspaceScopedMixin, DetailView):

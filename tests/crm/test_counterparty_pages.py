@@ -24,6 +24,28 @@ def test_list_shows_the_workspace_counterparties_with_status_and_last_check(owne
         assert b"badge valid" in response.content
 
 
+def test_a_row_links_and_labels_its_counterparty_in_the_readers_language(owner):
+    """The row's values are worked out in the view (rows_prepare), not by tags: the same link and words."""
+    renamed = CounterpartyFactory(workspace=owner.workspace, name="Bolt <Logistics>", registered_name="BOLT LOG BV")
+    same = CounterpartyFactory(workspace=owner.workspace, name="Alpha GmbH", registered_name="Alpha GmbH")
+    unnamed = CounterpartyFactory(workspace=owner.workspace, name="", registered_name="Gamma SA")
+    check = VerificationCheckFactory(counterparty=renamed, overall_status=CheckStatus.VALID)
+    renamed.last_check, renamed.last_checked_at = check, check.started_at
+    renamed.save()
+    page = owner.client.get(reverse("crm:counterparty_list")).content.decode()
+    for counterparty in (renamed, same, unnamed):
+        assert f'<a href="{reverse("crm:counterparty_detail", args=[counterparty.pk])}">' in page
+    assert 'aria-label="Tick Bolt &lt;Logistics&gt;"' in page and 'aria-label="Tick Gamma SA"' in page
+    assert "Registry: BOLT LOG BV" in page
+    assert page.count("Registry: ") == 1, "not for a name the registry agrees with, nor one it alone gives"
+    assert f'<time datetime="{check.started_at.isoformat()}"' in page
+
+    owner.client.post(reverse("set_language"), {"language": "ru"})
+    russian = owner.client.get(reverse("crm:counterparty_list")).content.decode()
+    assert 'aria-label="Отметить Bolt &lt;Logistics&gt;"' in russian
+    assert "В реестре: BOLT LOG BV" in russian  # noqa: RUF001
+
+
 def test_list_search_and_filters(owner):
     CounterpartyFactory(workspace=owner.workspace, name="Alpha GmbH", vat_number="DE111111111", status="valid")
     CounterpartyFactory(workspace=owner.workspace, name="Beta SA", vat_number="FR22222222222", status="invalid")
