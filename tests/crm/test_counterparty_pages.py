@@ -1,4 +1,5 @@
 import pytest
+from django.template import Context, Template
 from django.urls import reverse
 
 from crm.models import CheckStatus
@@ -44,6 +45,25 @@ def test_a_row_links_and_labels_its_counterparty_in_the_readers_language(owner):
     russian = owner.client.get(reverse("crm:counterparty_list")).content.decode()
     assert 'aria-label="Отметить Bolt &lt;Logistics&gt;"' in russian
     assert "В реестре: BOLT LOG BV" in russian  # noqa: RUF001
+
+
+def test_the_list_badges_are_the_badge_tags_own(owner):
+    """The list renders each kind of badge once per page (rows_prepare): the same HTML as the tag's."""
+    failed = CounterpartyFactory(workspace=owner.workspace, name="Failed", status=CheckStatus.VALID)
+    failed.last_check = VerificationCheckFactory(counterparty=failed, overall_status=CheckStatus.UNVERIFIED)
+    failed.save()
+    others = [
+        CounterpartyFactory(workspace=owner.workspace, name=f"Other {n}", status=status)
+        for n, status in enumerate([CheckStatus.VALID, CheckStatus.INVALID, None, CheckStatus.VALID])
+    ]
+    page = owner.client.get(reverse("crm:counterparty_list")).content.decode()
+    tag = Template("{% load vocabulary %}{% counterparty_badge cp %}")
+    for counterparty in [failed, *others]:
+        counterparty.refresh_from_db()
+        badge = tag.render(Context({"cp": counterparty}))
+        row = page.split(f'value="{counterparty.pk}"')[1].split("</tr>")[0]
+        assert f"<td>{badge}</td>" in row, counterparty.name
+    assert "attempt" in page.split(f'value="{failed.pk}"')[1].split("</tr>")[0]
 
 
 def test_list_search_and_filters(owner):
