@@ -29,39 +29,53 @@ class JobStatus(models.TextChoices):
 
 
 class ImportJob(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", verbose_name=_("workspace"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    filename = models.CharField(max_length=200)
-    file_format = models.CharField(max_length=4)  # "csv" or "xlsx"
+    filename = models.CharField(max_length=200, verbose_name=_("filename"))
+    file_format = models.CharField(max_length=4, verbose_name=_("file format"))  # "csv" or "xlsx"
     # What was detected (CSV only): shown on the preview so that a wrong guess is visible.
-    encoding = models.CharField(max_length=20, blank=True)
-    delimiter = models.CharField(max_length=4, blank=True)
-    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.STAGED)
+    encoding = models.CharField(max_length=20, blank=True, verbose_name=_("encoding"))
+    delimiter = models.CharField(max_length=4, blank=True, verbose_name=_("delimiter"))
+    status = models.CharField(
+        max_length=10, choices=JobStatus.choices, default=JobStatus.STAGED, verbose_name=_("status")
+    )
     # The uploaded file while a worker has not read it yet (services/upload.py); emptied once it is read.
-    upload = models.FileField(upload_to="imports/", max_length=200, blank=True)
+    upload = models.FileField(upload_to="imports/", max_length=200, blank=True, verbose_name=_("uploaded file"))
     # When the reading's message was last sent: the reconciler sends it again once this is old.
-    read_sent_at = models.DateTimeField(null=True, blank=True)
+    read_sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reading sent at"))
     # The language of the page it was uploaded from: the worker writes the rows' reasons in it.
-    language = models.CharField(max_length=10, blank=True)
+    language = models.CharField(max_length=10, blank=True, verbose_name=_("language"))
     # Why the file could not be read (status FAILED), in that language.
-    error = models.TextField(blank=True)
-    headers = models.JSONField(default=list)
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    headers = models.JSONField(default=list, verbose_name=_("headers"))
     # Our field -> the index of the file's column that holds it (services/columns.py).
-    mapping = models.JSONField(default=dict)
+    mapping = models.JSONField(default=dict, verbose_name=_("column mapping"))
     # Per classification, how many rows (see Classification); filled when the rows are classified.
-    counts = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    committed_at = models.DateTimeField(null=True, blank=True)
+    counts = models.JSONField(default=dict, verbose_name=_("counts"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    committed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("committed at"))
     committed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("committed by"),
     )
     # New counterparties the commit created, each verified once in the background (ImportChunk).
-    to_verify = models.PositiveIntegerField(default=0)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    to_verify = models.PositiveIntegerField(default=0, verbose_name=_("to verify"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["workspace", "-created_at"], name="import_job_recent")]
 
@@ -92,21 +106,33 @@ class Classification(models.TextChoices):
 class ImportRow(models.Model):
     """One non-empty row of the file: the cells as read, what they mean, and what the commit does with it."""
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows")
-    line = models.PositiveIntegerField(help_text="The row's number in the file (the header is row 1 or later).")
-    cells = models.JSONField(default=list)
-    classification = models.CharField(max_length=10, choices=Classification.choices, blank=True)
-    vat_number = models.CharField(max_length=20, blank=True, help_text="Normalised; empty when refused.")
-    name = models.CharField(max_length=200, blank=True)
-    address = models.TextField(blank=True)
-    external_reference = models.CharField(max_length=100, blank=True)
-    tags = models.JSONField(default=list, blank=True)
-    monitoring = models.CharField(max_length=8, blank=True)  # empty: not given
-    reason = models.TextField(blank=True, help_text="Why the row is refused, or which row it duplicates.")
-    warning = models.TextField(blank=True)
-    changes = models.JSONField(default=dict, blank=True)  # field -> [in the CRM, in the file]
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="rows", verbose_name=_("import"))
+    line = models.PositiveIntegerField(
+        help_text=_("The row's number in the file (the header is row 1 or later)."), verbose_name=_("line")
+    )
+    cells = models.JSONField(default=list, verbose_name=_("cells"))
+    classification = models.CharField(
+        max_length=10, choices=Classification.choices, blank=True, verbose_name=_("classification")
+    )
+    vat_number = models.CharField(
+        max_length=20, blank=True, help_text=_("Normalised; empty when refused."), verbose_name=_("vat number")
+    )
+    name = models.CharField(max_length=200, blank=True, verbose_name=_("name"))
+    address = models.TextField(blank=True, verbose_name=_("address"))
+    external_reference = models.CharField(max_length=100, blank=True, verbose_name=_("external reference"))
+    tags = models.JSONField(default=list, blank=True, verbose_name=_("tags"))
+    monitoring = models.CharField(max_length=8, blank=True, verbose_name=_("monitoring"))  # empty: not given
+    reason = models.TextField(
+        blank=True, help_text=_("Why the row is refused, or which row it duplicates."), verbose_name=_("reason")
+    )
+    warning = models.TextField(blank=True, verbose_name=_("warning"))
+    changes = models.JSONField(
+        default=dict, blank=True, verbose_name=_("changes")
+    )  # field -> [in the CRM, in the file]
 
     class Meta:
+        verbose_name = _("import row")
+        verbose_name_plural = _("import rows")
         ordering = ["line"]
         constraints = [models.UniqueConstraint(fields=["job", "line"], name="import_row_once_per_line")]
         indexes = [models.Index(fields=["job", "classification", "line"], name="import_row_by_class")]
@@ -123,16 +149,18 @@ class ImportChunk(models.Model):
     after every check) and finished.
     """
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks")
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    number = models.PositiveIntegerField()
-    counterparty_ids = models.JSONField(default=list)
-    position = models.PositiveIntegerField(default=0)
-    dispatched_at = models.DateTimeField(null=True, blank=True)
-    picked_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="chunks", verbose_name=_("import"))
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", verbose_name=_("workspace"))
+    number = models.PositiveIntegerField(verbose_name=_("number"))
+    counterparty_ids = models.JSONField(default=list, verbose_name=_("counterparty ids"))
+    position = models.PositiveIntegerField(default=0, verbose_name=_("position"))
+    dispatched_at = models.DateTimeField(null=True, blank=True, verbose_name=_("dispatched at"))
+    picked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("picked at"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
 
     class Meta:
+        verbose_name = _("import chunk")
+        verbose_name_plural = _("import chunks")
         ordering = ["job", "number"]
         constraints = [models.UniqueConstraint(fields=["job", "number"], name="import_chunk_once_per_number")]
         indexes = [
@@ -159,14 +187,20 @@ class ImportedCounterparty(models.Model):
     import's own check (unverified, or an error on our side) does (selectors.py).
     """
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="created")
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="created", verbose_name=_("import"))
     # Deleted with its counterparty (one with no check yet may be deleted): the chunk's position still moves.
-    counterparty = models.ForeignKey(Counterparty, on_delete=models.CASCADE, related_name="+")
-    status = models.CharField(max_length=10, choices=CheckStatus.choices, blank=True)
+    counterparty = models.ForeignKey(
+        Counterparty, on_delete=models.CASCADE, related_name="+", verbose_name=_("counterparty")
+    )
+    status = models.CharField(max_length=10, choices=CheckStatus.choices, blank=True, verbose_name=_("status"))
     # Kept for the report (its consultation number and time) while no later check was definitive.
-    check_run = models.ForeignKey(VerificationCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    check_run = models.ForeignKey(
+        VerificationCheck, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("check")
+    )
 
     class Meta:
+        verbose_name = _("imported counterparty")
+        verbose_name_plural = _("imported counterparties")
         constraints = [
             models.UniqueConstraint(fields=["job", "counterparty"], name="import_created_once_per_counterparty")
         ]

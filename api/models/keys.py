@@ -50,23 +50,31 @@ class ApiKeyQuerySet(models.QuerySet["ApiKey"]):
 
 
 class ApiKey(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_keys")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="api_keys", verbose_name=_("workspace")
+    )
     name = models.CharField(_("name"), max_length=100)
     scope = models.CharField(_("scope"), max_length=5, choices=KeyScope.choices, default=KeyScope.READ)
-    prefix = models.CharField(max_length=8, unique=True, editable=False)
-    digest = models.CharField(max_length=64, editable=False)
+    prefix = models.CharField(max_length=8, unique=True, editable=False, verbose_name=_("prefix"))
+    digest = models.CharField(max_length=64, editable=False, verbose_name=_("SHA-256 of the key"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    last_used_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last used at"))
+    revoked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("revoked at"))
 
     objects = ApiKeyQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-created_at", "-id"]
         verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+        ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
         return f"{self.name} ({KEY_PREFIX}{self.prefix}_…)"

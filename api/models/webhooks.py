@@ -39,23 +39,31 @@ class WebhookEndpointQuerySet(models.QuerySet["WebhookEndpoint"]):
 
 
 class WebhookEndpoint(models.Model):
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="webhook_endpoints", verbose_name=_("workspace")
+    )
     url = models.URLField(_("URL"), max_length=2000)
     description = models.CharField(_("description"), max_length=200, blank=True)
     events = models.JSONField(_("events"), default=list)
     # {"secret": "whsec_..."}: encrypted, shown once when the endpoint is made.
-    config = EncryptedJSONField(default=dict)
+    config = EncryptedJSONField(default=dict, verbose_name=_("config"))
     enabled = models.BooleanField(_("enabled"), default=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     objects = WebhookEndpointQuerySet.as_manager()
 
     class Meta:
-        ordering = ["created_at", "id"]
         verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+        ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["workspace"], condition=models.Q(enabled=True), name="webhook_enabled")]
 
     def __str__(self) -> str:
@@ -75,10 +83,10 @@ class EventKind(models.TextChoices):
     """What happened, as the outbox records it (never shown); one kind may make several events (a check:
     check.completed, and counterparty.status_changed when it changed the status)."""
 
-    CHECK = "check"
-    ALERTS = "alerts"
-    IMPORT = "import"
-    BATCH = "batch"
+    CHECK = "check", _("A check")
+    ALERTS = "alerts", _("Alerts")
+    IMPORT = "import", _("An import")
+    BATCH = "batch", _("A batch")
 
 
 class PendingEvent(models.Model):
@@ -90,12 +98,14 @@ class PendingEvent(models.Model):
     true at the time (a check's status before it), never the payload, which is built from the rows.
     """
 
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    kind = models.CharField(max_length=8, choices=EventKind.choices)
-    context = models.JSONField(default=dict)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", verbose_name=_("workspace"))
+    kind = models.CharField(max_length=8, choices=EventKind.choices, verbose_name=_("kind"))
+    context = models.JSONField(default=dict, verbose_name=_("context"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("pending event")
+        verbose_name_plural = _("pending events")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -110,24 +120,30 @@ class DeliveryStatus(models.TextChoices):
 
 
 class WebhookDelivery(models.Model):
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+")
-    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("webhook endpoint")
+    )
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="+", verbose_name=_("workspace"))
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices, verbose_name=_("event"))
     # The event's id in the body and the X-Vatcrm-Delivery header: the same for every attempt.
-    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    payload = models.JSONField(encoder=DjangoJSONEncoder)
-    status = models.CharField(max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    claim_token = models.UUIDField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    failed_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField()
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, verbose_name=_("key"))
+    payload = models.JSONField(encoder=DjangoJSONEncoder, verbose_name=_("payload"))
+    status = models.CharField(
+        max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING, verbose_name=_("status")
+    )
+    attempts = models.PositiveSmallIntegerField(default=0, verbose_name=_("attempts"))
+    next_attempt_at = models.DateTimeField(default=timezone.now, verbose_name=_("next attempt at"))
+    claimed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("claimed at"))
+    claim_token = models.UUIDField(null=True, blank=True, verbose_name=_("claim token"))
+    last_error = models.TextField(blank=True, verbose_name=_("last error"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, verbose_name=_("created at"))
+    sent_at = models.DateTimeField(null=True, blank=True, verbose_name=_("sent at"))
+    failed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("failed at"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
 
     class Meta:
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(
@@ -141,13 +157,17 @@ class WebhookDelivery(models.Model):
 
 
 class WebhookAttempt(models.Model):
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
-    at = models.DateTimeField(default=timezone.now)
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
+    delivery = models.ForeignKey(
+        WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log", verbose_name=_("webhook delivery")
+    )
+    at = models.DateTimeField(default=timezone.now, verbose_name=_("at"))
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("status code"))
+    error = models.TextField(blank=True, verbose_name=_("error"))
+    duration_ms = models.PositiveIntegerField(default=0, verbose_name=_("duration, ms"))
 
     class Meta:
+        verbose_name = _("webhook attempt")
+        verbose_name_plural = _("webhook attempts")
         ordering = ["-at", "-id"]
 
     def __str__(self) -> str:

@@ -24,7 +24,6 @@ from notifications.services import deliveries_for_alerts
 from tests.factories import AlertFactory, UserFactory, VerificationCheckFactory
 
 APPS = ("accounts", "crm", "monitoring", "notifications", "dashboard", "imports", "api")
-MODEL_APPS = ("accounts", "crm", "monitoring", "notifications", "dashboard")
 # Labels that are names in every language: formats, the API, commands an operator types, and the
 # languages, each written in itself (the switch shows them so).
 NAMES = {"CSV", "API", "run_monitoring", "run_monitoring --sync", *(name for _code, name in settings.LANGUAGES)}
@@ -35,7 +34,7 @@ def _translatable(value: object) -> bool:
 
 
 def _models():
-    for label in MODEL_APPS:
+    for label in APPS:
         yield from apps.get_app_config(label).get_models()
 
 
