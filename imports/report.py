@@ -14,6 +14,7 @@ from io import BytesIO
 from django.utils.translation import gettext as _
 
 from crm import spreadsheets
+from crm.consultation import consultation_note
 from crm.models import CheckStatus
 
 from .models import Classification, ImportJob
@@ -33,6 +34,7 @@ def report_headers() -> list[str]:
         _("Verification"),
         _("Consultation number"),
         _("Checked at (UTC)"),
+        _("Why no consultation number"),
     ]
 
 
@@ -46,13 +48,16 @@ def _report_row(line: ReportLine, vat_column: int | None) -> list[str]:
     row, check = line.row, line.check
     typed = row.cells[vat_column] if vat_column is not None and vat_column < len(row.cells) else ""
     changes = "; ".join(f"{name}: {old or '—'} → {new}" for name, (old, new) in row.changes.items())
-    verification, consultation, checked = "", "", ""
+    verification, consultation, checked, missing = "", "", "", ""
     if line.waiting:
         verification = _("waiting")
     elif line.status:
         verification = CheckStatus(line.status).label
     if check is not None:
         consultation, checked = check.consultation_number, f"{check.finished_at or check.started_at:%Y-%m-%d %H:%M}"
+        # As on the counterparty page: a check without the legal proof says why (no requester company, ...).
+        note = consultation_note(check)
+        missing = note.message if note else ""
     return [
         str(row.line),
         typed,
@@ -65,6 +70,7 @@ def _report_row(line: ReportLine, vat_column: int | None) -> list[str]:
         str(verification),
         consultation,
         checked,
+        missing,
     ]
 
 

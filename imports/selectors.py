@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import batched
 
-from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Sum, prefetch_related_objects
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from crm.models import CheckStatus, VerificationCheck
+from crm.models import CheckResult, CheckStatus, VerificationCheck
 
 from .models import Classification, ImportJob, ImportRow, JobStatus
 
@@ -111,7 +111,9 @@ def _latest_definitive_check() -> Subquery:
     )
 
 
-_CHECK_COLUMNS = ("overall_status", "consultation_number", "finished_at", "started_at")
+_CHECK_COLUMNS = ("overall_status", "consultation_number", "requester_vat_number", "finished_at", "started_at")
+# What crm.consultation.consultation_note reads of a check's results, to say why it has no consultation number.
+_NOTE_RESULTS = Prefetch("results", queryset=CheckResult.objects.only("check_run_id", "service", "warnings"))
 
 
 def report_lines(job: ImportJob) -> Iterator[ReportLine]:
@@ -134,6 +136,8 @@ def report_lines(job: ImportJob) -> Iterator[ReportLine]:
         }
         wanted = [item.definitive_id for item in created.values() if item.status and item.current]
         definitive = VerificationCheck.objects.filter(pk__in=wanted).only(*_CHECK_COLUMNS).in_bulk()
+        shown = [*definitive.values(), *(item.check_run for item in created.values() if item.check_run)]
+        prefetch_related_objects([check for check in shown if not check.consultation_number], _NOTE_RESULTS)
         for row in batch:
             item = created.get(row.vat_number) if row.classification == Classification.NEW else None
             if item is None:

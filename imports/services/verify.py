@@ -151,14 +151,21 @@ def _finish(chunk: ImportChunk) -> None:
 # together, also when the reconciler, outside any transaction, is the one that finds the job done.
 @transaction.atomic
 def _complete_if_done(job_id: int, now: datetime) -> bool:
-    if ImportChunk.objects.filter(job_id=job_id, finished_at=None).exists():
-        return False
-    done = ImportJob.objects.filter(pk=job_id, status=JobStatus.VERIFYING).update(
-        status=JobStatus.DONE, finished_at=now
-    )
-    if done:  # the conditional update: of two finishing chunks or reconcilers, one announces it
-        logger.info("import %s: every new counterparty verified", job_id)
-        import_finished.send(sender=ImportJob, job_id=job_id)
+    with transaction.atomic():
+        # The job's row lock first. Two last chunks finishing at the same instant each mark themselves
+        # finished, then look for an unfinished chunk: without the lock each would still see the other's
+        # uncommitted, and neither would finish the job. With it, the second waits for the first's commit,
+        # and its look (a new snapshot) finds every chunk finished.
+        if not ImportJob.objects.select_for_update().filter(pk=job_id, status=JobStatus.VERIFYING).values("pk"):
+            return False
+        if ImportChunk.objects.filter(job_id=job_id, finished_at=None).exists():
+            return False
+        done = ImportJob.objects.filter(pk=job_id, status=JobStatus.VERIFYING).update(
+            status=JobStatus.DONE, finished_at=now
+        )
+        if done:  # the conditional update: of two finishing chunks or reconcilers, one announces it
+            logger.info("import %s: every new counterparty verified", job_id)
+            import_finished.send(sender=ImportJob, job_id=job_id)
     return bool(done)
 
 

@@ -290,3 +290,68 @@ def test_a_counterparty_deleted_before_its_turn_is_passed_not_counted(committed)
     progress = job_progress(committed)
     assert (progress.done, progress.left, progress.finished) == (4, 0, True)
     assert progress.valid + progress.invalid + progress.unverified + progress.error == 3
+
+
+def test_the_report_says_why_a_check_has_no_consultation_number(owner, vies_settings, settings):
+    """No requester company yet: the checks carry no proof, and the report says why, as the counterparty page does."""
+    vies_settings.registry.add(VALID[1], "Company", "Somewhere 1")
+    job = job_commit(job=stage(owner.workspace, csv_bytes([[VALID[1]]], header=["VAT"])), user=owner.user)
+    verify_all(job)
+    line = reported(job, VALID[1])
+    assert (line["Verification"], line["Consultation number"]) == ("Valid", "")
+    assert "the workspace has no requester company" in line["Why no consultation number"]
+
+
+def test_a_check_with_its_consultation_number_needs_no_reason(committed):
+    verify_all(committed)
+    line = reported(committed, VALID[1])
+    assert line["Consultation number"] and line["Why no consultation number"] == ""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_last_two_chunks_finishing_at_once_finish_the_import(require_postgres, workspace):
+    """Both last chunks mark themselves finished, then look for an unfinished chunk, at the same moment.
+
+    The first looks (under the job's lock) and, before it commits, the test starts the second and gives it
+    time to look too. With the lock the second waits for the first's commit and then finds both finished;
+    without it, each would see the other unfinished, nobody would finish the import, and this test fails.
+    """
+    import threading
+
+    from imports.services import verify
+
+    from .factories import ImportJobFactory
+
+    now = timezone.now()
+    job = ImportJobFactory(workspace=workspace, status=JobStatus.VERIFYING, committed_at=now, to_verify=2)
+    first, second = (
+        ImportChunk.objects.create(
+            job=job, workspace=workspace, number=n, counterparty_ids=[n], position=1, dispatched_at=now
+        )
+        for n in (1, 2)
+    )
+    looked = threading.Event()
+    look = verify._complete_if_done
+
+    def looking(job_id, at):
+        done = look(job_id, at)
+        if not looked.is_set():
+            looked.set()  # the first has looked and not committed yet: the rival finishes now
+            rival.start()
+            rival.join(timeout=1.5)
+        return done
+
+    def finish_second() -> None:
+        try:
+            chunk_verify(chunk_id=second.pk)
+        finally:
+            from django.db import connection
+
+            connection.close()
+
+    rival = threading.Thread(target=finish_second)
+    with mock.patch.object(verify, "_complete_if_done", looking):
+        assert chunk_verify(chunk_id=first.pk).finished
+        rival.join(timeout=10)
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE and job.finished_at is not None
