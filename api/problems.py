@@ -1,10 +1,11 @@
 """Errors as `application/problem+json` (RFC 9457): type, title, status, detail, and per-field errors.
 
-Every error the API answers goes through `problem_exception_handler` (DRF's EXCEPTION_HANDLER): DRF's own
-(validation, authentication, permission, throttling, parse errors, 404s) keep their status and headers
-(`WWW-Authenticate`, `Retry-After`) and get the problem shape. `type` is a URN naming the kind of problem
-(`urn:vatcrm:problem:validation`, the list is in docs/api.md), so a client can branch on it without
-parsing English.
+Every error the API's views answer goes through `problem_exception_handler` (DRF's EXCEPTION_HANDLER): DRF's
+own (validation, authentication, permission, throttling, parse errors, 404s) keep their status and headers
+(`WWW-Authenticate`, `Retry-After`) and get the problem shape. What Django answers under /api/ without a DRF
+view (an unknown path, a crash, a refused host or URL) is reshaped by api/middleware.py. `type` is a URN
+naming the kind of problem (`urn:vatcrm:problem:validation`, the list is in docs/api.md), so a client can
+branch on it without parsing English.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ TITLES = {
     415: _("Unsupported media type"),
     422: _("Unprocessable request"),
     429: _("Too many requests"),
+    500: _("Server error"),
 }
 
 
-def problem(status_code: int, *, kind: str, detail: str, errors: Any = None, **extra: Any) -> Response:
-    """A problem response built by a view (not from an exception)."""
+def problem_body(status_code: int, *, kind: str, detail: str, errors: Any = None, **extra: Any) -> dict[str, Any]:
+    """The problem document: what a DRF view answers, and what api/middleware.py answers for the rest."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + kind,
         "title": str(TITLES.get(status_code, _("Error"))),
@@ -44,6 +46,12 @@ def problem(status_code: int, *, kind: str, detail: str, errors: Any = None, **e
     }
     if errors is not None:
         body["errors"] = errors
+    return body
+
+
+def problem(status_code: int, *, kind: str, detail: str, errors: Any = None, **extra: Any) -> Response:
+    """A problem response built by a view (not from an exception)."""
+    body = problem_body(status_code, kind=kind, detail=detail, errors=errors, **extra)
     return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
 
 

@@ -103,6 +103,8 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "vatcrm.middleware.PrivateCacheMiddleware",
+    # Outside everything below that can answer an error: under /api/ every error is problem+json.
+    "api.middleware.ProblemResponseMiddleware",
     # Before anything reads the URL's values: a NUL in the path or query string is a 400 (crm/untrusted.py).
     "crm.middleware.StorableURLMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,7 +112,8 @@ MIDDLEWARE = [
     # CommonMiddleware, which may redirect); then a signed-in person's own choice (accounts/language.py).
     "django.middleware.locale.LocaleMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
-    "django.middleware.common.CommonMiddleware",
+    # Django's, but a path of the API is not redirected to add its slash (a redirected POST loses its body).
+    "api.middleware.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
