@@ -19,6 +19,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from crm.models import CheckResult, CheckStatus, VerificationCheck
+from crm.vocabulary import when
 
 from .models import Classification, ImportJob, ImportRow, JobStatus
 
@@ -59,6 +60,8 @@ class Progress:
             "retrying": self.retrying,
             "left": self.left,
             "estimated_finish": self.estimated_finish.isoformat() if self.estimated_finish else None,
+            # The same moment as the page writes it, in the request's language and with its zone.
+            "estimated_finish_text": when(self.estimated_finish),
         }
 
 

@@ -19,7 +19,7 @@ document.querySelectorAll("[data-import-progress]").forEach((section) => {
     }
     const finish = field("estimated_finish");
     if (finish) {
-      finish.textContent = data.estimated_finish ? new Date(data.estimated_finish).toLocaleString() : "—";
+      finish.textContent = data.estimated_finish_text || "—";
     }
     if (data.finished) {
       field("state").textContent = section.dataset.finishedText || field("state").textContent;

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import importlib
 import io
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +18,9 @@ from pypdf import PdfReader
 
 from accounts.models import UserPreference
 from crm import vocabulary
+from imports.selectors import Progress
+from monitoring.models import MonitoringRun, Recheck, RecheckOutcome
+from monitoring.services import run_owners_tell
 from notifications.services import deliveries_for_alerts, deliveries_send
 from tests.factories import AlertFactory, CheckResultFactory, CounterpartyFactory, VerificationCheckFactory
 
@@ -107,3 +111,34 @@ def test_a_files_date_cells_are_the_same_in_every_language(russian, outsider):
         cells.append(dict(zip(rows[0], rows[1], strict=True)))
     in_russian, in_english = cells
     assert in_russian["Last check (UTC)"] == in_english["Last check (UTC)"] == "2026-12-08 02:00"
+
+
+def test_an_incomplete_runs_subject_writes_its_moment_in_the_owners_language(owner, teammate):
+    UserPreference.objects.update_or_create(user=owner.user, defaults={"language": "ru"})
+    run = MonitoringRun.objects.create(
+        started_at=MOMENT, finished_at=MOMENT + timedelta(hours=20), incomplete_reason="its window ended"
+    )
+    counterparty = CounterpartyFactory(workspace=owner.workspace)
+    Recheck.objects.create(run=run, counterparty=counterparty, workspace=owner.workspace, outcome=RecheckOutcome.MISSED)
+
+    assert run_owners_tell(run_id=run.pk) == 1
+    [message] = mail.outbox
+    assert message.subject == f"[vatcrm] Запуск мониторинга {RU_DAY}, 02:00 UTC: 1 контрагент не перепроверен"
+
+
+def test_the_imports_progress_gives_its_moment_as_data_and_as_the_readers_text(owner):
+    progress = Progress(
+        status="verifying",
+        to_verify=2,
+        done=1,
+        valid=1,
+        invalid=0,
+        unverified=0,
+        error=0,
+        retrying=0,
+        estimated_finish=MOMENT,
+    )
+    with translation.override("ru"):
+        data = json.loads(json.dumps(progress.as_json()))
+    assert data["estimated_finish"] == "2026-12-08T02:00:05+00:00"
+    assert data["estimated_finish_text"] == f"{RU_DAY}, 02:00 UTC"
