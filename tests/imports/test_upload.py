@@ -88,12 +88,15 @@ def test_a_file_found_unreadable_by_the_worker_fails_with_its_message_and_nothin
     owner, settings, data, message, django_capture_on_commit_callbacks
 ):
     settings.IMPORT_MAX_ROWS = 2
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks() as sent:
         response = post(owner.client, data)
+    stored = ImportJob.objects.get().upload.name
+    with django_capture_on_commit_callbacks(execute=True):
+        sent[0]()  # the worker reads it
     job = ImportJob.objects.get()
     assert job.status == JobStatus.FAILED and message in job.error
     assert not ImportRow.objects.exists() and not Counterparty.objects.exists()
-    assert not job.upload and not default_storage.listdir(f"imports/{owner.workspace.pk}")[1]
+    assert not job.upload and not default_storage.exists(stored)
     page = owner.client.get(response.url)
     assert page.status_code == 200 and message in page.content.decode() and "Nothing was saved" in page.content.decode()
     assert owner.client.get(reverse("imports:mapping", args=[job.pk])).url == response.url
