@@ -22,6 +22,7 @@ from verification.vat import NormalisedVat
 from verification.verdicts import Requester, Verdict
 
 from ..backoff import doubling_delay
+from ..lean_sql import insert_one, insert_rows, update_where
 from ..models import (
     ChangeAction,
     ChangeSource,
@@ -169,6 +170,7 @@ _CHECK_FIELDS = (
     "next_check_due_at",
     "updated_at",
 )
+_CHECK_ATTNAMES = tuple(Counterparty._meta.get_field(name).attname for name in _CHECK_FIELDS)
 
 
 def check_store(
@@ -199,14 +201,15 @@ def check_store(
         counterparty=counterparty, verdict=verdict, company=company, user=None, trigger=trigger,
         started_at=started_at, idempotency_key=idempotency_key,
     )  # fmt: skip
-    check.save(force_insert=True)
+    insert_one(check)  # check.save(force_insert=True), its signals included, with SQL built once (lean_sql)
     _results_and_counterparty_store(
         check=check, counterparty=counterparty, verdict=verdict, company=company, save=locked
     )
     if not locked:
         counterparty.updated_at = timezone.now()
-        fields = {name: getattr(counterparty, name) for name in _CHECK_FIELDS}
-        if not Counterparty.objects.filter(pk=counterparty.pk, last_check_id=read_last_check).update(**fields):
+        fields = {name: getattr(counterparty, name) for name in _CHECK_ATTNAMES}
+        where = {"pk": counterparty.pk, "last_check_id": read_last_check}
+        if not update_where(Counterparty, where=where, values=fields):
             raise CounterpartyChanged(counterparty.pk)
     return check
 
@@ -244,7 +247,7 @@ def _results_and_counterparty_store(
     company: Company | None,
     save: bool = True,
 ) -> list[CheckResult]:
-    results = CheckResult.objects.bulk_create(
+    results = [
         CheckResult(
             check_run=check,
             service=result.service,
@@ -262,7 +265,8 @@ def _results_and_counterparty_store(
             raw_response=result.raw_response,
         )
         for result in verdict.results
-    )
+    ]
+    insert_rows(results)  # bulk_create's one INSERT, with SQL built once (lean_sql)
     counterparty.record_check(check, registry=verdict.registry_result)
     if check.overall_status == CheckStatus.UNVERIFIED and check.trigger != CheckTrigger.MONITORING:
         if check.trigger != CheckTrigger.RETRY:
