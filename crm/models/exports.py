@@ -77,7 +77,11 @@ class Export(models.Model):
         indexes = [models.Index(fields=["workspace", "-created_at"], name="export_workspace_recent")]
 
     def __str__(self) -> str:
-        return f"Export {self.pk} ({self.file_format}, {self.state})"
+        return _("Export %(id)s (%(format)s, %(state)s)") % {
+            "id": self.pk,
+            "format": self.get_file_format_display(),
+            "state": self.get_state_display(),
+        }
 
     @property
     def is_finished(self) -> bool:

@@ -16,8 +16,10 @@ from django.contrib import admin
 from django.contrib.admin.utils import label_for_field
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 from django.utils.functional import Promise
 
+from crm.models import Export
 from monitoring.models import MonitoringRun
 from notifications.models import Delivery, DeliveryStatus
 from notifications.services import deliveries_for_alerts
@@ -125,3 +127,10 @@ def test_an_objects_name_in_the_admin_is_in_russian(staff):
     )
     page = staff.get(reverse("admin:crm_verificationcheck_change", args=[check.pk])).content.decode()
     assert "Проверка DE136695976 от 8 декабря 2026 г., 02:00 UTC: Действителен" in page  # noqa: RUF001
+
+
+def test_the_names_of_runs_and_exports_in_russian():
+    with translation.override("ru"):
+        assert str(Export(pk=5, file_format="xlsx", state="done")) == "Выгрузка 5 (Excel (XLSX), Готово)"
+        run = MonitoringRun(pk=3, started_at=datetime(2026, 12, 8, 2, 0, tzinfo=UTC))
+        assert str(run).startswith("Запуск мониторинга 3 от 8 декабря 2026")

@@ -39,6 +39,20 @@ def _english_sentences() -> set[str]:
     return sentences
 
 
+def _english_on(pages) -> dict[str, list[str]]:
+    """Per page (a client and a URL), the English sentences of ours a Russian reader finds on it."""
+    sentences = _english_sentences()
+    found = {}
+    for browser, url in pages:
+        response = browser.get(url)
+        assert response.status_code == 200, url
+        page = response.content.decode()
+        assert '<html lang="ru"' in page, url
+        if left := sorted(sentence for sentence in sentences if sentence in _read(page)):
+            found[url] = left
+    return found
+
+
 def _read(page: str) -> str:
     """What a person reads on the page: its text and the attributes that are read out or shown."""
     page = HIDDEN.sub(" ", page)
@@ -83,13 +97,17 @@ def test_the_pages_a_russian_owner_walks_through_have_no_english_sentence(russia
         reverse("api_pages:keys"),
         reverse("api_pages:webhooks"),
     ]
-    sentences = _english_sentences()
-    found = {}
-    for url in pages:
-        response = russian.client.get(url)
-        assert response.status_code == 200, url
-        text = _read(response.content.decode())
-        left = sorted(sentence for sentence in sentences if sentence in text)
-        if left:
-            found[url] = left
-    assert found == {}
+    assert _english_on([(russian.client, url) for url in pages]) == {}
+
+
+def test_the_account_pages_in_russian_have_no_english_sentence(russian, client):
+    client.post(reverse("set_language"), {"language": "ru", "next": "/"})
+    pages = [
+        (russian.client, reverse("account_email")),
+        (russian.client, reverse("account_change_password")),
+        (russian.client, reverse("account_logout")),
+        (client, reverse("account_login")),
+        (client, reverse("account_signup")),
+        (client, reverse("account_reset_password")),
+    ]
+    assert _english_on(pages) == {}
