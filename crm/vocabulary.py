@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import Q
@@ -175,8 +175,15 @@ def alert_value(alert: Alert, which: str) -> str:
     return str(WORDS[value].label) if value in WORDS else value
 
 
-# Not one of Django's format names: ours, in vatcrm/formats/<locale>/formats.py for every language we offer.
+# Not Django's format names: ours, in vatcrm/formats/<locale>/formats.py for every language we offer.
 SECONDS_FORMAT = "DATETIME_SECONDS_FORMAT"
+DAY_MONTH_FORMAT = "DAY_MONTH_FORMAT"
+
+
+def _our_format(name: str, fallback: str) -> str:
+    # get_format answers an unknown name with the name itself: a language without a module of ours.
+    pattern = formats.get_format(name)
+    return fallback if pattern == name else pattern
 
 
 def when(moment: datetime | None, *, seconds: bool = False) -> str:
@@ -186,11 +193,14 @@ def when(moment: datetime | None, *, seconds: bool = False) -> str:
     if moment is None:
         return ""
     local = timezone.localtime(moment) if timezone.is_aware(moment) else moment
-    pattern = formats.get_format(SECONDS_FORMAT) if seconds else "DATETIME_FORMAT"
-    if pattern == SECONDS_FORMAT:
-        # get_format answers an unknown name with the name itself: a language without a module of ours.
-        pattern = "DATETIME_FORMAT"
+    pattern = _our_format(SECONDS_FORMAT, "DATETIME_FORMAT") if seconds else "DATETIME_FORMAT"
     return f"{formats.date_format(local, pattern)} {zone_name(local)}"
+
+
+def day_and_month(day: date) -> str:
+    """A day without its year where space is short (a chart's axis), as the reader writes it: "14/06",
+    "14.06"."""
+    return formats.date_format(day, _our_format(DAY_MONTH_FORMAT, "d.m"))
 
 
 def zone_name(moment: datetime | None = None) -> str:

@@ -14,6 +14,7 @@ from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
 
 from crm.models import Alert, CheckStatus, Counterparty, MonitoringFrequency, Severity, VerificationCheck, Workspace
+from crm.vocabulary import day_and_month
 from monitoring.models import MonitoringRun
 from monitoring.schedule import next_run_at
 from monitoring.selectors import WorkspaceShare, daily_run_task, runs_for_workspace, workspace_shares
@@ -128,7 +129,7 @@ def status_over_time(workspace: Workspace, today: date, now_counts: Headline) ->
     }
     snapshots[today] = {"valid": now_counts.valid, "invalid": now_counts.invalid, "unchecked": now_counts.unchecked}
     return Series(
-        labels=[f"{day:%d.%m}" for day in days],
+        labels=[day_and_month(day) for day in days],
         values={
             key: [snapshots[day][key] if day in snapshots else None for day in days]
             for key in ("valid", "invalid", "unchecked")
@@ -154,7 +155,7 @@ def checks_per_day(workspace: Workspace, today: date) -> Series:
         wanted = set(unclosed)
         counts.update({(row["day"], row["overall_status"]): row["n"] for row in live if row["day"] in wanted})
     return Series(
-        labels=[f"{day:%d.%m}" for day in days],
+        labels=[day_and_month(day) for day in days],
         values={status: [counts.get((day, status), 0) for day in days] for status in CheckStatus.values},
     )
 
@@ -174,7 +175,7 @@ def alerts_per_week(workspace: Workspace, today: date) -> Series:
         (week.date() if isinstance(week, datetime) else week, severity): n for (week, severity), n in counts.items()
     }
     return Series(
-        labels=[f"{week:%d.%m}" for week in weeks],
+        labels=[day_and_month(week) for week in weeks],
         values={severity: [by_day.get((week, severity), 0) for week in weeks] for severity in Severity.values},
     )
 

@@ -130,7 +130,7 @@ def test_checks_per_day_read_the_same_from_the_checks_and_from_the_closed_days(o
     _check(owner.workspace, status=CheckStatus.ERROR, at=now)
     _check(outsider.workspace, status=CheckStatus.VALID, at=now - timedelta(days=3))
     live = _checks_table(owner)
-    assert live["14.06"] == ["2", "1", "0", "0"] and live["17.06"] == ["0", "0", "0", "1"]
+    assert live["14/06"] == ["2", "1", "0", "0"] and live["17/06"] == ["0", "0", "0", "1"]
 
     closed = rollups_refresh(now=now)
 
@@ -138,8 +138,8 @@ def test_checks_per_day_read_the_same_from_the_checks_and_from_the_closed_days(o
     assert CheckDay.objects.filter(workspace=owner.workspace).count() == 2
     # A check stored in a closed day afterwards would not count: the rows, not the checks, are read now.
     CheckDay.objects.filter(workspace=owner.workspace, status=CheckStatus.VALID).update(checks=5)
-    assert _checks_table(owner)["14.06"] == ["5", "1", "0", "0"]
-    assert _checks_table(owner)["17.06"] == ["0", "0", "0", "1"]  # today is always counted live
+    assert _checks_table(owner)["14/06"] == ["5", "1", "0", "0"]
+    assert _checks_table(owner)["17/06"] == ["0", "0", "0", "1"]  # today is always counted live
 
 
 def test_a_day_closes_once_and_only_an_hour_after_it_ended(owner, now):
@@ -171,9 +171,9 @@ def test_status_over_time_is_the_days_snapshots_and_today_live(owner, now, time_
     content = owner.client.get(reverse("dashboard:home")).content.decode()
     table = content.split('id="chart-status"')[1].split("</table>")[0]
 
-    assert '<th scope="row">16.06</th><td>1</td><td>0</td><td>0</td>' in table
-    assert '<th scope="row">17.06</th><td>1</td><td>2</td><td>0</td>' in table
-    assert '<th scope="row">15.06</th><td>—</td><td>—</td><td>—</td>' in table  # no snapshot: no data
+    assert '<th scope="row">16/06</th><td>1</td><td>0</td><td>0</td>' in table
+    assert '<th scope="row">17/06</th><td>1</td><td>2</td><td>0</td>' in table
+    assert '<th scope="row">15/06</th><td>—</td><td>—</td><td>—</td>' in table  # no snapshot: no data
 
 
 def test_the_dashboard_reads_aggregates_its_queries_do_not_grow_with_the_rows(owner, now):

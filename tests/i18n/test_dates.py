@@ -6,7 +6,7 @@ import csv
 import importlib
 import io
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from django.conf import settings
@@ -48,6 +48,13 @@ def test_every_language_offered_has_our_formats():
     for code, _name in settings.LANGUAGES:
         module = importlib.import_module(f"{settings.FORMAT_MODULE_PATH[0]}.{to_locale(code)}.formats")
         assert "H:i" in module.DATETIME_FORMAT and "H:i:s" in module.DATETIME_SECONDS_FORMAT
+        assert "Y" not in module.DAY_MONTH_FORMAT
+
+
+@pytest.mark.parametrize(("language", "day"), [("en-gb", "14/06"), ("ru", "14.06"), ("de", "14.06")])
+def test_a_charts_days_as_the_reader_writes_them(language, day):
+    with translation.override(language):
+        assert vocabulary.day_and_month(date(2026, 6, 14)) == day
 
 
 def test_a_language_without_our_formats_falls_back_to_djangos_own():

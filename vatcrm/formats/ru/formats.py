@@ -3,3 +3,4 @@
 # 02:00"). The noqa: ruff takes the abbreviation's lone Cyrillic letter for a Latin look-alike.
 DATETIME_FORMAT = "j E Y г., H:i"  # noqa: RUF001
 DATETIME_SECONDS_FORMAT = "j E Y г., H:i:s"  # noqa: RUF001
+DAY_MONTH_FORMAT = "d.m"  # 14.06: a chart's axis, where the year would not fit
