@@ -14,10 +14,17 @@ from selenium.webdriver.common.by import By
 
 from crm.models import AlertKind, Role, Severity
 from crm.services.workspaces import invitation_email_send
+from dashboard.services import alerts_acknowledge
 from monitoring.models import MonitoringRun, Recheck, RecheckOutcome
 from monitoring.services import run_owners_tell
 from notifications.services import deliveries_for_alerts, deliveries_send
-from tests.factories import AlertFactory, CounterpartyFactory, InvitationFactory, VerificationCheckFactory
+from tests.factories import (
+    AlertFactory,
+    CheckResultFactory,
+    CounterpartyFactory,
+    InvitationFactory,
+    VerificationCheckFactory,
+)
 
 from .conftest import accessibility_violations
 
@@ -59,15 +66,80 @@ def test_pages_pass_the_accessibility_engine(signed_in_browser, live_server, own
     assert accessibility_violations(signed_in_browser, axe_source) == []
 
 
-def test_the_sign_in_page_at_phone_width(browser, live_server, axe_source, db):
+def _dashboard_rows(owner) -> dict[str, int]:
+    """Figures for every chart and table of the dashboard's pages, and the ids their URLs take."""
+    workspace = owner.workspace
+    CounterpartyFactory.create_batch(2, workspace=workspace, status="valid", monitoring="daily")
+    counterparty = CounterpartyFactory(workspace=workspace, name="Bolt Logistics B.V.", status="invalid")
+    valid = VerificationCheckFactory(
+        counterparty=counterparty, consultation_number="WAPIAAAAY1234567", started_at=timezone.now() - timedelta(1)
+    )
+    CheckResultFactory(check_run=valid, country_code="NL", consultation_number="WAPIAAAAY1234567")
+    invalid = VerificationCheckFactory(counterparty=counterparty, overall_status="invalid")
+    CheckResultFactory(check_run=invalid, country_code="NL", status="invalid")
+    alert = AlertFactory(
+        check_run=invalid, previous_check=valid, kind=AlertKind.VALIDITY_LOST, severity=Severity.CRITICAL
+    )
+    acknowledged = AlertFactory(check_run=invalid, kind=AlertKind.NAME_CHANGED, severity=Severity.WARNING)
+    alerts_acknowledge(workspace=workspace, user=owner.user, alert_ids=[acknowledged.pk], comment="Seen.")
+    return {"alert": alert.pk, "check": valid.pk}
+
+
+DASHBOARD_PAGES = [
+    ("dashboard:home", None),
+    ("dashboard:alert_list", None),
+    ("dashboard:alert_detail", "alert"),
+    ("dashboard:check_proof", "check"),
+    ("dashboard:audit", None),
+]
+
+
+@pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["360px", "desktop"])
+@pytest.mark.parametrize(("url_name", "takes"), DASHBOARD_PAGES)
+def test_the_dashboard_pages_at_phone_and_desktop_width(
+    signed_in_browser, live_server, owner, axe_source, url_name, takes, size
+):
+    ids = _dashboard_rows(owner)
+    url = reverse(url_name, args=[ids[takes]] if takes else [])
+    signed_in_browser.set_window_size(*size)
+    try:
+        signed_in_browser.get(live_server.url + url)
+        assert signed_in_browser.find_element(By.TAG_NAME, "h1").text
+        assert _overflow(signed_in_browser) <= 0, f"{url} runs off a {size[0]} px screen"
+        assert accessibility_violations(signed_in_browser, axe_source) == []
+    finally:
+        signed_in_browser.set_window_size(*DESKTOP)
+
+
+ACCOUNT_PAGES = ["account_login", "account_signup", "account_reset_password", "account_email_verification_sent"]
+SIGNED_IN_ACCOUNT_PAGES = ["account_email", "account_change_password", "account_logout"]
+
+
+@pytest.mark.parametrize("url_name", ACCOUNT_PAGES)
+def test_the_account_pages_at_phone_width(browser, live_server, axe_source, db, url_name):
     browser.delete_all_cookies()
     browser.set_window_size(*PHONE)
     try:
-        browser.get(live_server.url + reverse("account_login"))
+        browser.get(live_server.url + reverse(url_name))
+        assert browser.find_element(By.CSS_SELECTOR, "header.top")  # the product's layout
         assert _overflow(browser) <= 0
         assert accessibility_violations(browser, axe_source) == []
     finally:
         browser.set_window_size(*DESKTOP)
+
+
+@pytest.mark.parametrize("url_name", SIGNED_IN_ACCOUNT_PAGES)
+def test_the_signed_in_account_pages_at_phone_width(phone, live_server, axe_source, url_name):
+    phone.get(live_server.url + reverse(url_name))
+    assert phone.find_element(By.CSS_SELECTOR, "nav.account-nav")
+    assert _overflow(phone) <= 0
+    assert accessibility_violations(phone, axe_source) == []
+
+
+def test_the_chat_channel_form_passes_the_accessibility_engine(phone, live_server, axe_source):
+    phone.get(live_server.url + reverse("notifications:channel_add"))
+    assert _overflow(phone) <= 0
+    assert accessibility_violations(phone, axe_source) == []
 
 
 def _reads_well(browser, axe_source: str, html: str, tmp_path, *words: str) -> None:
