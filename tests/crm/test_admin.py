@@ -84,3 +84,24 @@ def test_the_counterparty_changelist_filters_by_country_from_the_checked_prefixe
     shown = list(response.context["cl"].result_list)
     assert german in shown and dutch not in shown
     assert "?country_code=GB" in response.content.decode(), "every prefix vatcrm checks is offered"
+
+
+@pytest.mark.parametrize("language", ["en-gb", "ru"])
+def test_the_counterparty_changelist_checkbox_is_djangos_own(db, language):
+    """CounterpartyAdmin writes the action checkbox directly (no widget renderer per row): the same tag."""
+    from django.utils import translation
+
+    counterparty = CounterpartyFactory(name='Bolt "<Logistics>"')
+    model_admin = admin.site._registry[Counterparty]
+    with translation.override(language):
+        assert model_admin.action_checkbox(counterparty) == admin.ModelAdmin.action_checkbox(model_admin, counterparty)
+
+
+def test_the_counterparty_changelist_pages_rows_and_its_actions_still_work(staff_client):
+    kept, removed = CounterpartyFactory.create_batch(2)
+    url = reverse("admin:crm_counterparty_changelist")
+    page = staff_client.get(url).content.decode()
+    assert f'name="_selected_action" value="{removed.pk}" class="action-select"' in page
+    response = staff_client.post(url, {"action": "delete_selected", "_selected_action": [removed.pk], "post": "yes"})
+    assert response.status_code == 302
+    assert list(Counterparty.objects.values_list("pk", flat=True)) == [kept.pk]
