@@ -1,9 +1,9 @@
 """The audit export: every check of a workspace (or of one counterparty) over a date range, with its evidence.
 
 CSV is streamed row by row; XLSX is written into a file (crm/spreadsheets.py), so memory stays flat however
-long the range. Up to EXPORT_BACKGROUND_ROWS checks the request writes the workbook itself; more are written
-by the export task (crm/services/exports.py), since a workbook's first byte is its last. Times are UTC: real
-date cells in XLSX, ISO 8601 with the zone in CSV.
+long the range. Up to AUDIT_EXPORT_BACKGROUND_ROWS checks the request writes the workbook itself; more are
+written by the export task (crm/services/exports.py), since a workbook's first byte is its last. Times are
+UTC: real date cells in XLSX, ISO 8601 with the zone in CSV.
 """
 
 from __future__ import annotations

@@ -370,6 +370,10 @@ MONITORING_RUN_NOW_INTERVAL = timedelta(minutes=env_float("MONITORING_RUN_NOW_MI
 # Above this many rows an export is written by a Celery task and offered for download when ready, so
 # that no request holds a web worker for more than a few seconds.
 EXPORT_BACKGROUND_ROWS = env_int("EXPORT_BACKGROUND_ROWS", 10000)
+# The audit export's Excel file goes to the background sooner: a check's row (its registry result, the
+# requester, the evidence's hash) costs about three times a counterparty's (10,000 took 5.7 s on a loaded
+# 2-core machine). Its CSV streams whatever the count.
+AUDIT_EXPORT_BACKGROUND_ROWS = env_int("AUDIT_EXPORT_BACKGROUND_ROWS", 3000)
 EXPORT_RETENTION = timedelta(hours=env_float("EXPORT_RETENTION_HOURS", 24))
 
 # --- Imports (docs/import.md) ------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """The audit export: a form for the range, then the checks as CSV (streamed) or XLSX.
 
 CSV streams, however many checks. A workbook is written whole before its first byte leaves, so up to
-EXPORT_BACKGROUND_ROWS checks the request writes it, and more are written by crm's export task, the
+AUDIT_EXPORT_BACKGROUND_ROWS checks the request writes it, and more are written by crm's export task, the
 request answering at once with the export's page and its download link (docs/exports.md).
 """
 
@@ -46,7 +46,7 @@ def audit(request: HttpRequest) -> HttpResponse:
     context = {
         "form": AuditExportForm(initial=initial),
         "counterparty": counterparty,
-        "background_rows": settings.EXPORT_BACKGROUND_ROWS,
+        "background_rows": settings.AUDIT_EXPORT_BACKGROUND_ROWS,
     }
     return render(request, "dashboard/audit.html", context)
 
@@ -63,7 +63,7 @@ def audit_export(request: HttpRequest, file_format: str) -> HttpResponse:
     if form.cleaned_data["counterparty"] and counterparty is None:
         return HttpResponseBadRequest(_("No such counterparty in this workspace."), content_type="text/plain")
     checks = audit_checks(request.workspace, first=first, last=last, counterparty=counterparty)
-    if file_format == ExportFormat.XLSX and checks.count() > settings.EXPORT_BACKGROUND_ROWS:
+    if file_format == ExportFormat.XLSX and checks.count() > settings.AUDIT_EXPORT_BACKGROUND_ROWS:
         export = audit_export_request(
             workspace=request.workspace,
             user=request.user,

@@ -144,7 +144,7 @@ def test_the_counterparty_page_links_each_check_to_its_proof(owner, check):
 def test_many_checks_as_xlsx_are_written_in_the_background_uncapped_and_offered_for_download(
     owner, outsider, check, settings, tmp_path, django_capture_on_commit_callbacks, scope
 ):
-    settings.EXPORT_BACKGROUND_ROWS = 1
+    settings.AUDIT_EXPORT_BACKGROUND_ROWS = 1
     settings.MEDIA_ROOT = tmp_path
     later = [
         VerificationCheckFactory(counterparty=check.counterparty, started_at=AT + timedelta(minutes=n)) for n in (1, 2)
@@ -186,7 +186,7 @@ def test_many_checks_as_xlsx_are_written_in_the_background_uncapped_and_offered_
 
 
 def test_csv_streams_however_many_checks(owner, check, settings):
-    settings.EXPORT_BACKGROUND_ROWS = 0
+    settings.AUDIT_EXPORT_BACKGROUND_ROWS = 0
     response = owner.client.get(
         reverse("dashboard:audit_export_csv"), {"date_from": "2026-06-17", "date_to": "2026-06-17"}
     )
