@@ -155,7 +155,9 @@ class Worker:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the worker exited with {self.process.returncode}; see {self.log.name}")
+                self.log.flush()
+                tail = Path(self.log.name).read_text()[-3000:]
+                raise RuntimeError(f"the worker exited with {self.process.returncode}:\n{tail}")
             if app.control.ping(destination=[self.hostname], timeout=0.5):
                 return
         raise RuntimeError(f"the worker did not answer a ping within {timeout:.0f} s; see {self.log.name}")
