@@ -11,15 +11,18 @@ wait for requests still in flight: hung requests are released and the threads ar
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
+import socket
 import threading
 from collections.abc import Sequence
 from socketserver import TCPServer, ThreadingMixIn
 from types import TracebackType
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
-from .app import SERVICE_PATH, TEST_SERVICE_PATH, TEST_WSDL_PATH, WSDL_PATH, SimulatorApp
+from .app import MAX_BODY, SERVICE_PATH, TEST_SERVICE_PATH, TEST_WSDL_PATH, WSDL_PATH, SimulatorApp
 from .faults import DEFAULT_RANDOM_FAULTS, Fault, FaultInjector, Latency
 from .registry import Registry
 from .stats import Stats
@@ -34,6 +37,28 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
     # Benchmarks open many connections at once; the default backlog of 5 would refuse some.
     request_queue_size = 128
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def connection_opened(self, sock: socket.socket) -> None:
+        with self._open_lock:
+            self._open.add(sock)
+
+    def connection_closed(self, sock: socket.socket) -> None:
+        with self._open_lock:
+            self._open.discard(sock)
+
+    def server_close(self) -> None:
+        """Close the kept-alive connections too: a stopped simulator answers nothing, on any connection."""
+        super().server_close()
+        with self._open_lock:
+            open_now, self._open = list(self._open), set()
+        for sock in open_now:
+            with contextlib.suppress(OSError):  # already closed by the client
+                sock.shutdown(socket.SHUT_RDWR)
+
     def server_bind(self) -> None:
         # HTTPServer.server_bind resolves the host with socket.getfqdn(), a reverse DNS lookup that can
         # stall for seconds on a machine without network; the simulator only needs the literal address.
@@ -43,8 +68,76 @@ class _ThreadingWSGIServer(ThreadingMixIn, WSGIServer):
         self.setup_environ()
 
 
+class _KeepAliveHandler(ServerHandler):
+    """wsgiref's handler, answering in HTTP/1.1; notes whether the answer carried its length."""
+
+    http_version = "1.1"
+    framed = False
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        self.framed = self.headers.get("Content-Length") is not None
+        if self.request_handler.close_connection or not self.framed:
+            self.headers["Connection"] = "close"
+
+
 class _Handler(WSGIRequestHandler):
-    """The app logs its own line per request (with operation and outcome); keep wsgiref quiet."""
+    """HTTP/1.1 with keep-alive, as VIES's own front end: a client's pooled connection serves call after
+    call (wsgiref alone is HTTP/1.0, a TCP connection and a server thread per call, a cost no real registry
+    makes a client pay). The app logs its own line per request; wsgiref is kept quiet."""
+
+    protocol_version = "HTTP/1.1"
+    timeout = 30  # seconds an idle kept-alive connection is kept; then its thread ends
+
+    def setup(self) -> None:
+        super().setup()
+        # wsgiref writes the status line, the headers and the body apart: on a kept-alive connection,
+        # Nagle's algorithm would hold the body back until the client's delayed ACK (40 ms).
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.connection_opened(self.connection)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.connection_closed(self.connection)
+
+    def handle(self) -> None:
+        self.close_connection = True
+        self._handle_one()
+        while not self.close_connection:
+            self._handle_one()
+
+    def _handle_one(self) -> None:
+        try:
+            self.raw_requestline = self.rfile.readline(65537)
+        except OSError:  # the idle timeout, or the client went away
+            self.close_connection = True
+            return
+        if not self.raw_requestline:
+            self.close_connection = True
+            return
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            self.close_connection = True
+            return
+        if not self.parse_request():  # an error was sent; parse_request decided about the connection
+            return
+        environ = self.get_environ()
+        # The body is read here, whole, so that whatever the app reads of it the next request starts at
+        # its own first byte; a body without a length, or too large to read, ends the connection.
+        length = self.headers.get("Content-Length", "0")
+        if self.headers.get("Transfer-Encoding") or not length.isdigit() or int(length) > MAX_BODY:
+            self.close_connection = True
+            body = self.rfile
+        else:
+            body = io.BytesIO(self.rfile.read(int(length)))
+        handler = _KeepAliveHandler(body, self.wfile, self.get_stderr(), environ, multithread=False)
+        handler.request_handler = self  # backpointer for logging
+        handler.run(self.server.get_app())
+        if not handler.framed:
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
