@@ -6,7 +6,8 @@ compile the same text every time; issue #13's 150 re-checks/s on two cores leave
 everything. Here the text is built once per process from the models' own column lists (a column added to
 a model is read too), and each row becomes model instances through the fields' own converters, as the ORM
 does. Two LATERAL joins replace the seven subqueries: the workspace's requester company (a workspace has
-one or two) and the counterparty's last definitive check (an index scan of `check_history`).
+one or two) and the counterparty's last definitive check (an index scan of `check_history`). Other
+databases (SQLite, which has no LATERAL) read the same through the ORM.
 """
 
 from __future__ import annotations
@@ -129,6 +130,8 @@ def recheck_context_read(*, run_id: int, counterparty_id: int, key: str) -> Rech
     The company and the last definitive check are read again under the lock only if the counterparty took
     another check meanwhile (monitoring/services/recheck.py).
     """
+    if connection.vendor != "postgresql":
+        return _read_through_the_orm(run_id=run_id, counterparty_id=counterparty_id, key=key)
     statement = _statement()
     params = {
         "key": key,
@@ -165,3 +168,32 @@ def recheck_context_read(*, run_id: int, counterparty_id: int, key: str) -> Rech
             counterparty_id=item.counterparty_id,
         )
     return RecheckContext(item=item, already_stored=already_stored, company=company, previous_check=previous)
+
+
+def _read_through_the_orm(*, run_id: int, counterparty_id: int, key: str) -> RecheckContext | None:
+    """The same reads in four ORM queries, for databases without LATERAL (SQLite under `make run`)."""
+    item = (
+        Recheck.objects.select_related("run", "counterparty__workspace")
+        .filter(run_id=run_id, counterparty_id=counterparty_id)
+        .first()
+    )
+    if item is None:
+        return None
+    company = (
+        Company.objects.filter(workspace_id=item.workspace_id)
+        .order_by("-is_default", "id")
+        .only(*COMPANY_FIELDS)
+        .first()
+    )
+    previous = (
+        VerificationCheck.objects.filter(counterparty_id=counterparty_id, overall_status__in=CheckStatus.definitive())
+        .order_by("-started_at", "-id")
+        .only(*PREVIOUS_FIELDS, "workspace_id", "counterparty_id")
+        .first()
+    )
+    return RecheckContext(
+        item=item,
+        already_stored=VerificationCheck.objects.filter(idempotency_key=key).exists(),
+        company=company,
+        previous_check=previous,
+    )

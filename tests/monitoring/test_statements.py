@@ -16,7 +16,12 @@ from monitoring.services import counterparty_recheck, run_fan_out, run_start
 
 from .conftest import add_monitored
 
-pytestmark = [pytest.mark.usefixtures("requester"), pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.usefixtures("requester"),
+    pytest.mark.django_db(transaction=True),
+    # The count is PostgreSQL's: other databases read a re-check's context in four ORM queries, not one.
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="the statement count is PostgreSQL's"),
+]
 
 MAX_STATEMENTS = 8
 
