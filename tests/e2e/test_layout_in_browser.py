@@ -1,6 +1,6 @@
 """Phone width and accessibility: the pages at 360 px (the menu folds, nothing runs off the screen), checked
-with the axe-core engine; and the emails (alert, invitation, incomplete run), rendered in the browser as a
-mail client would show them."""
+with the axe-core engine; and the emails (alert, digest, invitation, incomplete run, allauth's account
+emails), rendered in the browser as a mail client would show them."""
 
 from __future__ import annotations
 
@@ -12,19 +12,22 @@ from django.urls import reverse
 from django.utils import timezone
 from selenium.webdriver.common.by import By
 
-from crm.models import AlertKind, Role, Severity
+from crm.models import Alert, AlertKind, Role, Severity
 from crm.services.workspaces import invitation_email_send
 from dashboard.services import alerts_acknowledge
 from monitoring.models import MonitoringRun, Recheck, RecheckOutcome
 from monitoring.services import run_owners_tell
-from notifications.services import deliveries_for_alerts, deliveries_send
+from notifications.models import DeliveryMode
+from notifications.services import deliveries_for_alerts, deliveries_send, digests_send
 from tests.factories import (
     AlertFactory,
     CheckResultFactory,
     CounterpartyFactory,
     InvitationFactory,
+    UserFactory,
     VerificationCheckFactory,
 )
+from tests.notifications.factories import NotificationPreferenceFactory
 
 from .conftest import accessibility_violations
 
@@ -215,3 +218,35 @@ def test_the_run_incomplete_email_reads_well(browser, owner, axe_source, tmp_pat
         "2 counterparties not re-checked",
         "Bolt Logistics B.V.",
     )
+
+
+def test_the_digest_email_reads_well(browser, owner, teammate, axe_source, tmp_path):
+    NotificationPreferenceFactory(
+        user=teammate.user, workspace=owner.workspace, mode=DeliveryMode.DIGEST, min_severity=Severity.INFO
+    )
+    for severity, name in ((Severity.CRITICAL, "Bolt Logistics B.V."), (Severity.INFO, "Spedition Nordwest GmbH")):
+        AlertFactory(
+            check_run__counterparty__workspace=owner.workspace, check_run__counterparty__name=name, severity=severity
+        )
+    deliveries_for_alerts(alert_ids=list(Alert.objects.values_list("pk", flat=True)))
+    deliveries_send()
+    mail.outbox.clear()
+    digests_send()
+    [digest] = mail.outbox
+    _reads_well(browser, axe_source, digest.alternatives[0][0], tmp_path, "Bolt Logistics B.V.")
+
+
+@pytest.mark.parametrize("which", ["confirmation", "password reset"])
+def test_the_account_emails_read_well(browser, client, axe_source, tmp_path, which):
+    if which == "confirmation":
+        passphrase = "a long unusual passphrase"
+        client.post(
+            reverse("account_signup"),
+            {"email": "new.person@example.com", "password1": passphrase, "password2": passphrase},
+        )
+        words = ("Confirm your email address",)
+    else:
+        client.post(reverse("account_reset_password"), {"email": UserFactory().email})
+        words = ("Reset your password",)
+    [message] = mail.outbox
+    _reads_well(browser, axe_source, message.alternatives[0][0], tmp_path, *words)
