@@ -1,6 +1,7 @@
 """A person switches the interface to Russian, verifies a number and reads the result in Russian."""
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.wait import WebDriverWait
@@ -18,7 +19,8 @@ def test_switch_to_russian_verify_a_number_and_read_the_result(signed_in_browser
     assert browser.find_element(By.TAG_NAME, "html").get_dom_attribute("lang") == "en-gb"
 
     browser.find_element(By.CSS_SELECTOR, "form.language-switch button[value=ru]").click()
-    WebDriverWait(browser, 10).until(
+    # The old page's <html> goes stale while the new one loads: read again, do not fail.
+    WebDriverWait(browser, 10, ignored_exceptions=(StaleElementReferenceException,)).until(
         lambda page: page.find_element(By.TAG_NAME, "html").get_dom_attribute("lang") == "ru"
     )
     assert browser.current_url == live_server.url + "/verify/"  # back where the switch was pressed
